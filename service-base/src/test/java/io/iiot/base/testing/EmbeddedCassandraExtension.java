@@ -1,0 +1,104 @@
+package io.iiot.base.testing;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import io.iiot.base.cassandra.SchemaMigrator;
+import io.iiot.base.launch.EmbeddedCassandra;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * A real Cassandra node for tests: one per test JVM, started on first use on free loopback ports with a fresh data
+ * directory under {@code target/}, stopped when the JVM ends. Never a fake.
+ *
+ * <pre>
+ * &#64;ExtendWith(EmbeddedCassandraExtension.class)
+ * class TelemetryWriterTest {
+ *   CqlSession session = EmbeddedCassandraExtension.session("iiot_device_test", "db/devicehub");
+ * </pre>
+ */
+public final class EmbeddedCassandraExtension implements BeforeAllCallback {
+  private static EmbeddedCassandra node;
+
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    node();
+  }
+
+  /** The shared node, started if needed. */
+  public static synchronized EmbeddedCassandra node() {
+    if (node == null) {
+      try {
+        Path dir = Path.of("target", "cassandra-test").toAbsolutePath();
+        deleteTree(dir);
+        EmbeddedCassandra started = new EmbeddedCassandra(EmbeddedCassandra.Settings.of(dir, freePort(), freePort()));
+        started.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+          try {
+            started.kill();
+          } catch (InterruptedException ignored) {
+            // exiting anyway
+          }
+        }));
+        node = started;
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+    return node;
+  }
+
+  /** "127.0.0.1:port" of the shared node, for CASSANDRA_CONTACT_POINTS. */
+  public static String contactPoint() {
+    return "127.0.0.1:" + node().settings().nativePort();
+  }
+
+  /** A new session (close it) without keyspace. */
+  public static CqlSession session() {
+    return CqlSession.builder()
+        .addContactPoint(new InetSocketAddress("127.0.0.1", node().settings().nativePort()))
+        .withLocalDatacenter("datacenter1")
+        .build();
+  }
+
+  /**
+   * A new session (close it) on {@code keyspace}, with the migrations of {@code migrationsDir} (e.g.
+   * {@code db/devicehub}) applied to it.
+   */
+  public static CqlSession session(String keyspace, String migrationsDir) {
+    CqlSession session = session();
+    new SchemaMigrator(session, keyspace, "{'class': 'SimpleStrategy', 'replication_factor': 1}", migrationsDir)
+        .migrate();
+    session.execute("USE " + keyspace);
+    return session;
+  }
+
+  /** A port free on loopback now. */
+  public static int freePort() {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public static void deleteTree(Path dir) throws IOException {
+    if (Files.exists(dir)) {
+      try (Stream<Path> walk = Files.walk(dir)) {
+        for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
+  }
+}
