@@ -107,6 +107,11 @@ public final class ServiceConfig {
     return envName(service) + "_" + envName(key);
   }
 
+  /** Every key of the defaults file, in file order. */
+  public java.util.Set<String> keys() {
+    return java.util.Collections.unmodifiableSet(flat.keySet());
+  }
+
   /** Whether {@code key} is defined (in the defaults file). */
   public boolean has(String key) {
     return flat.containsKey(key);
