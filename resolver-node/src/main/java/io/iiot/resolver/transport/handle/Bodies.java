@@ -1,0 +1,94 @@
+package io.iiot.resolver.transport.handle;
+
+import io.iiot.resolver.domain.HandleValue;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Request bodies by opcode (CNRI's {@code Encoder.decode*Request}). Each decoder reads from a {@link BufReader} limited
+ * to the body and tolerates trailing bytes, as CNRI's own decoders do (its session-setup encoder pads 2 bytes).
+ */
+public final class Bodies {
+  private Bodies() {}
+
+  /** Opcode 1: handle, index list, type list. */
+  public record Resolution(String handle, int[] indexes, List<String> types) {}
+
+  /** Opcodes 2, 101, 105, 401: a handle only. */
+  public record HandleOnly(String handle) {}
+
+  /** Opcodes 100, 102, 104: handle and values. */
+  public record Values(String handle, List<HandleValue> values) {}
+
+  /** Opcode 103: handle and index list. */
+  public record Remove(String handle, int[] indexes) {}
+
+  /** Opcode 200: the client's answer to a challenge. */
+  public record ChallengeAnswer(String authType, String identityHandle, int identityIndex, byte[] answer) {}
+
+  /** Opcode 400: session setup. {@code exchangeKey} holds the client's public key for modes 1 and 4. */
+  public record SessionSetup(int mode, int timeout, String identityHandle, int identityIndex, byte[] exchangeKey,
+      String exchangeKeyHandle, int exchangeKeyIndex) {}
+
+  public static String handle(BufReader r) throws HandleCodecException {
+    return r.utf8(Limits.MAX_HANDLE_LENGTH, ResponseCodes.RC_INVALID_HANDLE);
+  }
+
+  public static Resolution resolution(BufReader r) throws HandleCodecException {
+    String handle = handle(r);
+    int[] indexes = r.intList(Limits.MAX_LIST);
+    int n = r.count(Limits.MAX_LIST, 4);
+    List<String> types = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      types.add(r.utf8(Limits.MAX_TYPE_LENGTH, ResponseCodes.RC_PROTOCOL_ERROR));
+    }
+    return new Resolution(handle, indexes, types);
+  }
+
+  public static HandleOnly handleOnly(BufReader r) throws HandleCodecException {
+    return new HandleOnly(handle(r));
+  }
+
+  public static Values values(BufReader r) throws HandleCodecException {
+    String handle = handle(r);
+    return new Values(handle, ValueCodec.decodeList(r));
+  }
+
+  public static Remove remove(BufReader r) throws HandleCodecException {
+    String handle = handle(r);
+    return new Remove(handle, r.intList(Limits.MAX_VALUES));
+  }
+
+  public static ChallengeAnswer challengeAnswer(BufReader r) throws HandleCodecException {
+    String type = r.utf8(64, ResponseCodes.RC_PROTOCOL_ERROR);
+    String id = handle(r);
+    int index = r.int4();
+    byte[] answer = r.bytes(16_384);
+    return new ChallengeAnswer(type, id, index, answer);
+  }
+
+  public static SessionSetup sessionSetup(BufReader r) throws HandleCodecException {
+    int mode = r.u16();
+    int timeout = r.int4();
+    String id = r.utf8(Limits.MAX_HANDLE_LENGTH, ResponseCodes.RC_INVALID_HANDLE);
+    int index = r.int4();
+    byte[] key = null;
+    String keyHandle = null;
+    int keyIndex = 0;
+    if (mode == 1 || mode == 4) {
+      key = r.bytes(8_192);
+    } else if (mode == 3) {
+      keyHandle = handle(r);
+      keyIndex = r.int4();
+    }
+    return new SessionSetup(mode, timeout, id, index, key, keyHandle, keyIndex);
+  }
+
+  /** Encodes a resolution answer body: handle, then the values. */
+  public static byte[] resolutionAnswer(String handle, List<HandleValue> values) {
+    BufWriter w = new BufWriter(64 + values.size() * 64);
+    w.utf8(handle);
+    ValueCodec.encodeList(w, values);
+    return w.toByteArray();
+  }
+}

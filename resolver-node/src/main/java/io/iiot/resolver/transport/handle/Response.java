@@ -1,0 +1,69 @@
+package io.iiot.resolver.transport.handle;
+
+/**
+ * An answer ready to encode: header fields, the optional request digest, the body, and whether to sign it.
+ *
+ * <p>The header's RD bit is set exactly when a digest is present, because that is what CNRI's decoder keys on.
+ */
+public record Response(Version version, int sessionId, int requestId, int opCode, int responseCode, int opFlags,
+    int siteSerial, byte[] digest, byte[] body, boolean sign) {
+
+  /** Seconds an answer stays valid for the client (CNRI uses 12 hours). */
+  public static final int VALIDITY_SECONDS = 12 * 3600;
+
+  /** Flags carried over from the request into the answer. */
+  private static final int ECHOED = ResponseCodes.FLAG_AT | ResponseCodes.FLAG_CT | ResponseCodes.FLAG_REC
+      | ResponseCodes.FLAG_CA | ResponseCodes.FLAG_PO | ResponseCodes.FLAG_OVRW | ResponseCodes.FLAG_MINT
+      | ResponseCodes.FLAG_DNRF | ResponseCodes.FLAG_KA;
+
+  /** Signs the data a credential covers. Implementations are thread-safe. */
+  public interface Signer {
+    /** @return the credential section for {@code data} (see {@link Credential#signedData}) */
+    Credential sign(Version version, byte[] data);
+  }
+
+  public static int echoFlags(int requestFlags) {
+    return requestFlags & ECHOED;
+  }
+
+  public Response withContinuous(boolean cn) {
+    int f = cn ? opFlags | ResponseCodes.FLAG_CN : opFlags & ~ResponseCodes.FLAG_CN;
+    return new Response(version, sessionId, requestId, opCode, responseCode, f, siteSerial, digest, body, sign);
+  }
+
+  /** Header + body + credential section. {@code signer} is used when {@link #sign()} is set. */
+  public byte[] encode(Signer signer) {
+    int flags = opFlags & ~ResponseCodes.FLAG_RD;
+    if (digest != null) {
+      flags |= ResponseCodes.FLAG_RD;
+    }
+    int bodyLength = (digest == null ? 0 : digest.length) + body.length;
+    BufWriter w = new BufWriter(Limits.HEADER_SIZE + bodyLength + (sign ? 400 : 4));
+    w.int4(opCode).int4(responseCode).int4(flags).u16(siteSerial).u8(0).u8(0)
+        .int4((int) (System.currentTimeMillis() / 1000) + VALIDITY_SECONDS).int4(bodyLength);
+    if (digest != null) {
+      w.raw(digest);
+    }
+    w.raw(body);
+    if (sign && signer != null) {
+      byte[] hb = w.toByteArray();
+      byte[] data = Credential.signedData(version, Version.HIGHEST.major(), Version.HIGHEST.minor(), sessionId,
+          requestId, 0, hb, hb.length);
+      w.bytes(signer.sign(version, data).encode());
+    } else {
+      w.int4(0);
+    }
+    return w.toByteArray();
+  }
+
+  /** The envelope for a message of {@code length} bytes of this answer. */
+  public Envelope envelope(int messageId, int length, int envFlags) {
+    return new Envelope(version.major(), version.minor(), envFlags, Version.HIGHEST.major(), Version.HIGHEST.minor(),
+        sessionId, requestId, messageId, length);
+  }
+
+  /** An error answer: [digest] + one {@code utf8} message. */
+  public static byte[] errorBody(String message) {
+    return new BufWriter(8 + message.length() * 3).utf8(message).toByteArray();
+  }
+}
