@@ -32,7 +32,7 @@ public final class PlatformLauncher {
   private static final Logger LOG = LoggerFactory.getLogger(PlatformLauncher.class);
 
   /** Main classes of the services, by module name. */
-  private static final Map<String, String> MAINS = Map.of(
+  public static final Map<String, String> MAINS = Map.of(
       "resolver-node", "io.iiot.resolver.ResolverNodeMain",
       "device-hub", "io.iiot.devicehub.DeviceHubMain",
       "platform-api", "io.iiot.platform.PlatformApiMain");
