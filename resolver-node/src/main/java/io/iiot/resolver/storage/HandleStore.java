@@ -1,0 +1,272 @@
+package io.iiot.resolver.storage;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
+import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
+import com.datastax.oss.driver.api.core.cql.BatchType;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Row;
+import com.datastax.oss.driver.api.core.data.TupleValue;
+import com.datastax.oss.driver.api.core.type.DataTypes;
+import com.datastax.oss.driver.api.core.type.TupleType;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import io.iiot.resolver.domain.HandleRecord;
+import io.iiot.resolver.domain.HandleValue;
+import io.iiot.resolver.domain.Handles;
+import io.iiot.resolver.domain.ValueReference;
+import io.vertx.core.Future;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Handles and their values in Cassandra ({@code handles}: one partition per handle, one row per value;
+ * {@code handles_by_prefix} for listing), behind a bounded read cache.
+ *
+ * <p>Keys are the ASCII-upper-cased handle ({@link Handles#fold}). Every write is idempotent (a replay writes the same
+ * rows) except {@link #create}, a lightweight transaction so that two creators of one handle cannot both succeed.
+ *
+ * <p>Cache: at most {@code cacheSize} handles; an entry lives no longer than {@code cacheMaxAge} and no longer than the
+ * smallest relative TTL of its values. Every write through this store invalidates the handle locally; a write made by
+ * another resolver-node process on the same Cassandra is seen here at the latest {@code cacheMaxAge} later, which is
+ * the stated bound. Negative answers (no such handle) are cached the same way.
+ *
+ * <p>Methods may be called from any thread; returned futures complete on a driver thread.
+ */
+public final class HandleStore {
+  private static final TupleType REF = DataTypes.tupleOf(DataTypes.TEXT, DataTypes.INT);
+
+  private final CqlSession session;
+  private final PreparedStatement select;
+  private final PreparedStatement insertValue;
+  private final PreparedStatement insertSpellingIfAbsent;
+  private final PreparedStatement insertSpelling;
+  private final PreparedStatement deleteValue;
+  private final PreparedStatement deleteHandle;
+  private final PreparedStatement insertPrefix;
+  private final PreparedStatement deletePrefix;
+  private final PreparedStatement listPrefix;
+  private final Cache<String, Optional<HandleRecord>> cache;
+  private final long maxAgeNanos;
+
+  public HandleStore(CqlSession session, int cacheSize, Duration cacheMaxAge) {
+    this.session = session;
+    String ks = session.getKeyspace().map(k -> k.asCql(true) + ".").orElse("");
+    select = session.prepare("SELECT spelling, idx, type, data, ttl_type, ttl, ts, refs, admin_read, admin_write, "
+        + "pub_read, pub_write FROM " + ks + "handles WHERE handle = ?");
+    insertValue = session.prepare("INSERT INTO " + ks + "handles (handle, idx, type, data, ttl_type, ttl, ts, refs, "
+        + "admin_read, admin_write, pub_read, pub_write) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+    insertSpellingIfAbsent = session.prepare(
+        "INSERT INTO " + ks + "handles (handle, spelling) VALUES (?, ?) IF NOT EXISTS");
+    insertSpelling = session.prepare("INSERT INTO " + ks + "handles (handle, spelling) VALUES (?, ?)");
+    deleteValue = session.prepare("DELETE FROM " + ks + "handles WHERE handle = ? AND idx = ?");
+    deleteHandle = session.prepare("DELETE FROM " + ks + "handles WHERE handle = ?");
+    insertPrefix = session.prepare(
+        "INSERT INTO " + ks + "handles_by_prefix (prefix, handle, spelling) VALUES (?,?,?)");
+    deletePrefix = session.prepare("DELETE FROM " + ks + "handles_by_prefix WHERE prefix = ? AND handle = ?");
+    listPrefix = session.prepare("SELECT spelling FROM " + ks + "handles_by_prefix WHERE prefix = ?");
+    this.maxAgeNanos = cacheMaxAge.toNanos();
+    this.cache = Caffeine.newBuilder()
+        .maximumSize(cacheSize)
+        .expireAfter(new Expiry<String, Optional<HandleRecord>>() {
+          @Override
+          public long expireAfterCreate(String key, Optional<HandleRecord> value, long currentTime) {
+            return lifetime(value);
+          }
+
+          @Override
+          public long expireAfterUpdate(String key, Optional<HandleRecord> value, long currentTime,
+              long currentDuration) {
+            return lifetime(value);
+          }
+
+          @Override
+          public long expireAfterRead(String key, Optional<HandleRecord> value, long currentTime,
+              long currentDuration) {
+            return currentDuration;
+          }
+        })
+        .build();
+  }
+
+  private long lifetime(Optional<HandleRecord> rec) {
+    long life = maxAgeNanos;
+    if (rec.isPresent()) {
+      long now = System.currentTimeMillis() / 1000;
+      for (HandleValue v : rec.get().values()) {
+        long ttl = v.ttlType() == 0 ? v.ttl() : v.ttl() - now;
+        life = Math.min(life, Math.max(0, ttl) * 1_000_000_000L);
+      }
+    }
+    return life;
+  }
+
+  /** The handle, from the cache when fresh; empty when it does not exist. */
+  public Future<Optional<HandleRecord>> get(String handle) {
+    String key = Handles.fold(handle);
+    Optional<HandleRecord> hit = cache.getIfPresent(key);
+    if (hit != null) {
+      return Future.succeededFuture(hit);
+    }
+    return read(key).map(rec -> {
+      cache.put(key, rec);
+      return rec;
+    });
+  }
+
+  /** Reads Cassandra, bypassing the cache (authoritative checks before writes). */
+  public Future<Optional<HandleRecord>> getFresh(String handle) {
+    String key = Handles.fold(handle);
+    return read(key);
+  }
+
+  private Future<Optional<HandleRecord>> read(String key) {
+    return Future.fromCompletionStage(session.executeAsync(select.bind(key)))
+        .compose(rs -> collect(rs, null, new ArrayList<>()));
+  }
+
+  private Future<Optional<HandleRecord>> collect(AsyncResultSet rs, String spelling, List<HandleValue> values) {
+    String sp = spelling;
+    for (Row row : rs.currentPage()) {
+      if (sp == null) {
+        sp = row.getString("spelling");
+      }
+      if (!row.isNull("idx")) {
+        values.add(toValue(row));
+      }
+    }
+    if (rs.hasMorePages()) {
+      String s = sp;
+      return Future.fromCompletionStage(rs.fetchNextPage()).compose(next -> collect(next, s, values));
+    }
+    if (sp == null && values.isEmpty()) {
+      return Future.succeededFuture(Optional.empty());
+    }
+    return Future.succeededFuture(Optional.of(new HandleRecord(sp == null ? "" : sp, values)));
+  }
+
+  private static HandleValue toValue(Row row) {
+    ByteBuffer data = row.getByteBuffer("data");
+    byte[] bytes = new byte[data == null ? 0 : data.remaining()];
+    if (data != null) {
+      data.duplicate().get(bytes);
+    }
+    List<ValueReference> refs = new ArrayList<>();
+    for (TupleValue t : row.getList("refs", TupleValue.class)) {
+      refs.add(new ValueReference(t.getString(0), t.getInt(1)));
+    }
+    Instant ts = row.getInstant("ts");
+    int perms = (row.getBoolean("admin_read") ? HandleValue.ADMIN_READ : 0)
+        | (row.getBoolean("admin_write") ? HandleValue.ADMIN_WRITE : 0)
+        | (row.getBoolean("pub_read") ? HandleValue.PUBLIC_READ : 0)
+        | (row.getBoolean("pub_write") ? HandleValue.PUBLIC_WRITE : 0);
+    return new HandleValue(row.getInt("idx"), row.getString("type"), bytes, row.getByte("ttl_type"),
+        row.getInt("ttl"), ts == null ? 0 : (int) ts.getEpochSecond(), refs, perms);
+  }
+
+  private BatchStatementBuilder valueRows(BatchStatementBuilder b, String key, Collection<HandleValue> values) {
+    for (HandleValue v : values) {
+      List<TupleValue> refs = new ArrayList<>();
+      for (ValueReference r : v.references()) {
+        refs.add(REF.newValue(r.handle(), r.index()));
+      }
+      b.addStatement(insertValue.bind(key, v.index(), v.type(), ByteBuffer.wrap(v.data()), (byte) v.ttlType(),
+          v.ttl(), Instant.ofEpochSecond(Integer.toUnsignedLong(v.timestamp())), refs,
+          (v.permissions() & HandleValue.ADMIN_READ) != 0, (v.permissions() & HandleValue.ADMIN_WRITE) != 0,
+          (v.permissions() & HandleValue.PUBLIC_READ) != 0, (v.permissions() & HandleValue.PUBLIC_WRITE) != 0));
+    }
+    return b;
+  }
+
+  /**
+   * Creates the handle with {@code values}; the future holds {@code false} (and nothing is written) when it already
+   * exists.
+   */
+  public Future<Boolean> create(String handle, List<HandleValue> values) {
+    String key = Handles.fold(handle);
+    cache.invalidate(key);
+    BatchStatementBuilder b = BatchStatement.builder(BatchType.LOGGED)
+        .addStatement(insertSpellingIfAbsent.bind(key, handle));
+    valueRows(b, key, values);
+    return exec(b.build()).compose(rs -> {
+      if (!rs.wasApplied()) {
+        return Future.succeededFuture(false);
+      }
+      return exec(insertPrefix.bind(Handles.fold(Handles.prefix(handle)), key, handle)).map(x -> true);
+    }).andThen(x -> cache.invalidate(key));
+  }
+
+  /** Replaces the whole record of an existing or new handle (create with overwrite). Idempotent. */
+  public Future<Void> replace(String handle, List<HandleValue> values) {
+    String key = Handles.fold(handle);
+    cache.invalidate(key);
+    return exec(deleteHandle.bind(key)).compose(x -> {
+      BatchStatementBuilder b = BatchStatement.builder(BatchType.UNLOGGED);
+      b.addStatement(insertSpelling.bind(key, handle));
+      return exec(valueRows(b, key, values).build());
+    }).compose(x -> exec(insertPrefix.bind(Handles.fold(Handles.prefix(handle)), key, handle)))
+        .<Void>mapEmpty().andThen(x -> cache.invalidate(key));
+  }
+
+  /** Writes (adds or overwrites by index) values of a handle. Idempotent. */
+  public Future<Void> putValues(String handle, List<HandleValue> values) {
+    String key = Handles.fold(handle);
+    cache.invalidate(key);
+    return exec(valueRows(BatchStatement.builder(BatchType.UNLOGGED), key, values).build())
+        .<Void>mapEmpty().andThen(x -> cache.invalidate(key));
+  }
+
+  /** Removes values by index. Idempotent. */
+  public Future<Void> removeValues(String handle, int[] indexes) {
+    String key = Handles.fold(handle);
+    cache.invalidate(key);
+    BatchStatementBuilder b = BatchStatement.builder(BatchType.UNLOGGED);
+    for (int i : indexes) {
+      b.addStatement(deleteValue.bind(key, i));
+    }
+    return exec(b.build()).<Void>mapEmpty().andThen(x -> cache.invalidate(key));
+  }
+
+  /** Deletes the handle and all its values. Idempotent. */
+  public Future<Void> delete(String handle) {
+    String key = Handles.fold(handle);
+    cache.invalidate(key);
+    return exec(deleteHandle.bind(key))
+        .compose(x -> exec(deletePrefix.bind(Handles.fold(Handles.prefix(handle)), key)))
+        .<Void>mapEmpty().andThen(x -> cache.invalidate(key));
+  }
+
+  /** Every handle under {@code prefix} (exactly that prefix, not derived ones), sorted by folded handle. */
+  public Future<List<String>> list(String prefix) {
+    return Future.fromCompletionStage(session.executeAsync(listPrefix.bind(Handles.fold(prefix))))
+        .compose(rs -> listPages(rs, new ArrayList<>()));
+  }
+
+  private Future<List<String>> listPages(AsyncResultSet rs, List<String> out) {
+    for (Row row : rs.currentPage()) {
+      out.add(row.getString("spelling"));
+    }
+    if (rs.hasMorePages()) {
+      return Future.fromCompletionStage(rs.fetchNextPage()).compose(next -> listPages(next, out));
+    }
+    return Future.succeededFuture(out);
+  }
+
+  private Future<AsyncResultSet> exec(com.datastax.oss.driver.api.core.cql.Statement<?> st) {
+    CompletionStage<AsyncResultSet> cs = session.executeAsync(st);
+    return Future.fromCompletionStage(cs);
+  }
+
+  /** Drops every cached entry (tests). */
+  public void clearCache() {
+    cache.invalidateAll();
+  }
+}
