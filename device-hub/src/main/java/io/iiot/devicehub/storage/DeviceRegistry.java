@@ -1,0 +1,132 @@
+package io.iiot.devicehub.storage;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BatchType;
+import com.datastax.oss.driver.api.core.cql.BoundStatement;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Row;
+import com.datastax.oss.driver.api.core.cql.Statement;
+import io.iiot.devicehub.domain.Device;
+import io.iiot.devicehub.domain.MetricSpec;
+import io.iiot.devicehub.domain.MetricType;
+import io.iiot.devicehub.domain.Tenant;
+import io.iiot.devicehub.domain.TelemetrySchema;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Tenants, device profiles (telemetry schemas), devices and credentials in Cassandra. All methods are asynchronous and
+ * never block; stages may complete on driver threads.
+ */
+public final class DeviceRegistry {
+  /** Credential types, as stored. */
+  public static final String PASSWORD = "hashed-password";
+  public static final String PSK = "psk";
+
+  private final CqlSession session;
+  private final PreparedStatement insertTenant;
+  private final PreparedStatement selectTenant;
+  private final PreparedStatement insertMetric;
+  private final PreparedStatement selectProfile;
+  private final PreparedStatement insertDevice;
+  private final PreparedStatement selectDevice;
+  private final PreparedStatement insertCredential;
+  private final PreparedStatement selectCredential;
+
+  public DeviceRegistry(CqlSession session, String keyspace) {
+    this.session = session;
+    String ks = keyspace + ".";
+    insertTenant = session.prepare("INSERT INTO " + ks + "tenants (tenant, enabled, telemetry_ttl_seconds, created_at)"
+        + " VALUES (?, ?, ?, ?)");
+    selectTenant = session.prepare("SELECT enabled, telemetry_ttl_seconds FROM " + ks + "tenants WHERE tenant = ?");
+    insertMetric = session.prepare("INSERT INTO " + ks + "device_profiles (tenant, profile_id, metric, metric_id, type,"
+        + " unit, min, max, max_length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    selectProfile = session.prepare("SELECT metric, metric_id, type, unit, min, max, max_length FROM " + ks
+        + "device_profiles WHERE tenant = ? AND profile_id = ?");
+    insertDevice = session.prepare("INSERT INTO " + ks + "devices (tenant, device_id, profile_id, enabled, via,"
+        + " created_at) VALUES (?, ?, ?, ?, ?, ?)");
+    selectDevice = session.prepare("SELECT profile_id, enabled, via, created_at FROM " + ks
+        + "devices WHERE tenant = ? AND device_id = ?");
+    insertCredential = session.prepare("INSERT INTO " + ks + "credentials (tenant, auth_id, type, device_id, secret, key)"
+        + " VALUES (?, ?, ?, ?, ?, ?)");
+    selectCredential = session.prepare("SELECT device_id, secret, key FROM " + ks
+        + "credentials WHERE tenant = ? AND auth_id = ? AND type = ?");
+  }
+
+  public CompletionStage<Void> putTenant(Tenant tenant) {
+    return exec(insertTenant.bind(tenant.id(), tenant.enabled(), (int) tenant.telemetryTtl().toSeconds(),
+        Instant.now()));
+  }
+
+  public CompletionStage<Optional<Tenant>> tenant(String id) {
+    return session.executeAsync(selectTenant.bind(id)).thenApply(rs -> Optional.ofNullable(rs.one())
+        .map(r -> new Tenant(id, r.getBoolean("enabled"), Duration.ofSeconds(r.getInt("telemetry_ttl_seconds")))));
+  }
+
+  /** Replaces a profile's schema; the metrics go in one partition, so one (single-partition) batch. */
+  public CompletionStage<Void> putProfile(String tenant, String profileId, TelemetrySchema schema) {
+    List<BoundStatement> rows = new ArrayList<>();
+    for (MetricSpec m : schema.metrics()) {
+      rows.add(insertMetric.bind(tenant, profileId, m.name(), m.id(), m.type().name(), m.unit(), m.min(), m.max(),
+          m.maxLength()));
+    }
+    return exec(BatchStatement.newInstance(BatchType.UNLOGGED).addAll(rows));
+  }
+
+  public CompletionStage<Optional<TelemetrySchema>> profile(String tenant, String profileId) {
+    return session.executeAsync(selectProfile.bind(tenant, profileId)).thenApply(rs -> {
+      List<MetricSpec> metrics = new ArrayList<>();
+      for (Row r : rs.currentPage()) {
+        metrics.add(new MetricSpec(r.getInt("metric_id"), r.getString("metric"), MetricType.valueOf(r.getString("type")),
+            r.getString("unit"), r.getDouble("min"), r.getDouble("max"), r.getInt("max_length")));
+      }
+      return metrics.isEmpty() ? Optional.empty() : Optional.of(new TelemetrySchema(metrics));
+    });
+  }
+
+  public CompletionStage<Void> putDevice(Device d) {
+    return exec(insertDevice.bind(d.tenant(), d.deviceId(), d.profileId(), d.enabled(), d.via(), d.createdAt()));
+  }
+
+  public CompletionStage<Optional<Device>> device(String tenant, String deviceId) {
+    return session.executeAsync(selectDevice.bind(tenant, deviceId)).thenApply(rs -> Optional.ofNullable(rs.one())
+        .map(r -> new Device(tenant, deviceId, r.getString("profile_id"), r.getBoolean("enabled"),
+            r.getSet("via", String.class), r.getInstant("created_at"))));
+  }
+
+  /** Stores a password credential; {@code hash} is a {@code PasswordHasher} string, never the password. */
+  public CompletionStage<Void> putPassword(String tenant, String authId, String deviceId, String hash) {
+    return exec(insertCredential.bind(tenant, authId, PASSWORD, deviceId, hash, null));
+  }
+
+  public CompletionStage<Void> putPsk(String tenant, String authId, String deviceId, byte[] key) {
+    return exec(insertCredential.bind(tenant, authId, PSK, deviceId, null, ByteBuffer.wrap(key)));
+  }
+
+  /** The credential of {@code authId@tenant} of the given type, if any. */
+  public CompletionStage<Optional<Credential>> credential(String tenant, String authId, String type) {
+    return session.executeAsync(selectCredential.bind(tenant, authId, type)).thenApply(rs -> Optional.ofNullable(rs.one())
+        .map(r -> {
+          ByteBuffer key = r.getByteBuffer("key");
+          byte[] bytes = null;
+          if (key != null) {
+            bytes = new byte[key.remaining()];
+            key.duplicate().get(bytes);
+          }
+          return new Credential(r.getString("device_id"), r.getString("secret"), bytes);
+        }));
+  }
+
+  /** A stored credential: the device it authenticates and its secret (hash) or key. */
+  public record Credential(String deviceId, String secret, byte[] key) {}
+
+  private CompletionStage<Void> exec(Statement<?> s) {
+    return session.executeAsync(s).thenApply(rs -> (Void) null);
+  }
+}

@@ -1,0 +1,109 @@
+package io.iiot.devicehub.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.Row;
+import io.iiot.base.testing.EmbeddedCassandraExtension;
+import io.iiot.devicehub.domain.TelemetryRow;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(EmbeddedCassandraExtension.class)
+class CassandraTelemetryWriterTest {
+  private final CqlSession session = TestKeyspace.session();
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  private final String tenant = "t" + UUID.randomUUID().toString().substring(0, 8);
+  private final Instant t0 = Instant.parse("2026-11-25T23:59:59.500Z");
+
+  private List<Row> stored(String device) {
+    List<Row> out = new ArrayList<>();
+    for (String day : List.of("2026-11-25", "2026-11-26")) {
+      out.addAll(session.execute("SELECT ts, metric, value_double, value_text, TTL(value_double) AS ttl FROM telemetry"
+          + " WHERE tenant = ? AND device_id = ? AND day = ?", tenant, device, java.time.LocalDate.parse(day)).all());
+    }
+    return out;
+  }
+
+  @Test
+  void storesRowsOfSeveralDevicesAndDaysAndCompletesOnlyAfterTheyAreReadable() throws Exception {
+    CassandraTelemetryWriter writer = new CassandraTelemetryWriter(session, TestKeyspace.NAME, registry, 8, 1000, 50);
+    List<TelemetryRow> rows = List.of(
+        new TelemetryRow(tenant, "d1", t0, "temperature", 21.5, null),
+        new TelemetryRow(tenant, "d1", t0, "status", null, "ok"),
+        new TelemetryRow(tenant, "d1", t0.plusSeconds(1), "temperature", 22.0, null), // next UTC day
+        new TelemetryRow(tenant, "d2", t0, "pressure", 3.0, null));
+    writer.write(rows, Duration.ZERO).toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+    List<Row> d1 = stored("d1");
+    assertThat(d1).extracting(r -> r.getInstant("ts") + " " + r.getString("metric") + " "
+            + (r.isNull("value_double") ? r.getString("value_text") : r.getDouble("value_double")))
+        .containsExactlyInAnyOrder(t0 + " temperature 21.5", t0 + " status ok",
+            t0.plusSeconds(1) + " temperature 22.0");
+    assertThat(stored("d2")).extracting(r -> r.getDouble("value_double")).containsExactly(3.0);
+  }
+
+  @Test
+  void aRedeliveredMessageIsStoredOnceAndTheTenantTtlIsApplied() throws Exception {
+    CassandraTelemetryWriter writer = new CassandraTelemetryWriter(session, TestKeyspace.NAME, registry, 8, 1000, 50);
+    List<TelemetryRow> message = List.of(new TelemetryRow(tenant, "d1", t0, "temperature", 20.0, null),
+        new TelemetryRow(tenant, "d1", t0, "pressure", 2.0, null));
+    writer.write(message, Duration.ofDays(30)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    writer.write(message, Duration.ofDays(30)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+    List<Row> rows = stored("d1");
+    assertThat(rows).hasSize(2);
+    assertThat(rows).allSatisfy(r -> assertThat(r.getInt("ttl")).isBetween(30 * 86400 - 60, 30 * 86400));
+  }
+
+  @Test
+  void groupsQueuedRowsOfOnePartitionIntoFewBatches() throws Exception {
+    // One statement in flight: while the first is out, the other messages of the device queue up and merge.
+    CassandraTelemetryWriter writer = new CassandraTelemetryWriter(session, TestKeyspace.NAME, registry, 1, 10_000, 100);
+    List<CompletableFuture<Void>> acks = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      acks.add(writer.write(List.of(new TelemetryRow(tenant, "busy", t0.minusMillis(i), "temperature", (double) i, null)),
+          Duration.ZERO).toCompletableFuture());
+    }
+    CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
+
+    assertThat(stored("busy")).hasSize(200);
+    long statements = registry.get("devicehub.telemetry.batch.latency").timer().count();
+    assertThat(statements).isLessThanOrEqualTo(10);
+  }
+
+  @Test
+  void refusesAtOnceWhenTheQueueIsFullAndStoresNothingOfTheRefusedWrite() throws Exception {
+    CassandraTelemetryWriter writer = new CassandraTelemetryWriter(session, TestKeyspace.NAME, registry, 1, 10, 100);
+    List<TelemetryRow> nine = new ArrayList<>();
+    for (int i = 0; i < 9; i++) {
+      nine.add(new TelemetryRow(tenant, "d1", t0.minusMillis(i), "temperature", (double) i, null));
+    }
+    // The first write goes out at once (nothing queued), the second fills the queue, the third does not fit.
+    CompletableFuture<Void> first = writer.write(List.of(nine.get(0)), Duration.ZERO).toCompletableFuture();
+    CompletableFuture<Void> second = writer.write(nine.subList(1, 9), Duration.ZERO).toCompletableFuture();
+    CompletableFuture<Void> third = writer.write(
+        List.of(new TelemetryRow(tenant, "refused", t0, "temperature", 1.0, null),
+            new TelemetryRow(tenant, "refused", t0, "pressure", 1.0, null),
+            new TelemetryRow(tenant, "refused", t0, "status", null, "x")), Duration.ZERO).toCompletableFuture();
+
+    assertThatThrownBy(() -> third.get(1, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+        .hasCauseInstanceOf(WriterOverloadedException.class);
+    assertThat(writer.saturated()).isTrue();
+    CompletableFuture.allOf(first, second).get(10, TimeUnit.SECONDS);
+    assertThat(writer.saturated()).isFalse();
+    assertThat(stored("d1")).hasSize(9);
+    assertThat(stored("refused")).isEmpty();
+    assertThat(registry.get("devicehub.telemetry.writes.refused").counter().count()).isEqualTo(1.0);
+  }
+}
