@@ -1,33 +1,135 @@
 package io.iiot.devicehub;
 
+import io.iiot.base.config.ConfigException;
 import io.iiot.base.config.ServiceConfig;
 import io.iiot.base.grpc.GrpcServer;
 import io.iiot.base.runtime.ServiceContext;
 import io.iiot.base.runtime.ServiceModule;
+import io.iiot.devicehub.domain.PayloadMapper;
+import io.iiot.devicehub.ingest.DeviceAuthenticator;
+import io.iiot.devicehub.ingest.RegistryCache;
+import io.iiot.devicehub.ingest.TelemetryIngest;
+import io.iiot.devicehub.storage.CassandraTelemetryWriter;
+import io.iiot.devicehub.storage.DeviceRegistry;
+import io.iiot.devicehub.transport.SelfSignedTls;
+import io.iiot.devicehub.transport.mqtt.MqttIngestServer;
+import io.iiot.devicehub.transport.mqtt.MqttSettings;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.net.KeyCertOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PfxOptions;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The transports of device-hub. */
-final class DeviceHubModule implements ServiceModule {
+/**
+ * Wiring of device-hub: storage → ingest pipeline → transports.
+ *
+ * <pre>
+ * MQTT 1883/8883 ─┐
+ *                 ├─► TelemetryIngest (address, registry cache, schema) ─► CassandraTelemetryWriter ─► Cassandra
+ * (CoAP, Hono) ───┘
+ * </pre>
+ */
+public final class DeviceHubModule implements ServiceModule {
+  private static final Logger LOG = LoggerFactory.getLogger(DeviceHubModule.class);
+
+  private final MqttSettings mqtt;
+  private final int maxPayloadBytes;
+  private final Duration cacheTtl;
+  private final int maxInFlight;
+  private final int maxQueuedRows;
+  private final int maxBatchRows;
+  private final int hashThreads;
+  private final int hashQueue;
   private Vertx vertx;
   private GrpcServer grpc;
+  private MqttIngestServer mqttServer;
+  private ThreadPoolExecutor hashPool;
+  private SelfSignedTls devTls;
 
-  DeviceHubModule(ServiceConfig config) {
+  public DeviceHubModule(ServiceConfig config) {
     // Validate this module's keys now, so a bad value stops the start before anything listens.
     config.string("grpc.host");
     config.port("grpc.port");
+    mqtt = MqttSettings.from(config);
+    maxPayloadBytes = config.integer("ingest.max-payload-bytes", 16, 16 * 1024 * 1024);
+    if (maxPayloadBytes > mqtt.maxMessageBytes()) {
+      throw new ConfigException("Invalid configuration: ingest.max-payload-bytes (" + maxPayloadBytes
+          + ") must not exceed mqtt.max-message-bytes (" + mqtt.maxMessageBytes() + ")");
+    }
+    cacheTtl = config.duration("ingest.registry-cache-ttl");
+    maxInFlight = config.integer("telemetry.max-in-flight", 1, 4096);
+    maxQueuedRows = config.integer("telemetry.max-queued-rows", 100, 10_000_000);
+    maxBatchRows = config.integer("telemetry.max-batch-rows", 1, 1000);
+    hashThreads = config.integer("credentials.hash-threads", 1, 64);
+    hashQueue = config.integer("credentials.hash-queue", 1, 1_000_000);
   }
 
   @Override
   public Future<Void> start(ServiceContext context) {
     vertx = context.vertx();
+    String keyspace = context.config().string("cassandra.keyspace");
+    DeviceRegistry registry = new DeviceRegistry(context.session(), keyspace);
+    RegistryCache cache = new RegistryCache(registry, cacheTtl, 1_000_000);
+    CassandraTelemetryWriter writer = new CassandraTelemetryWriter(context.session(), keyspace, context.registry(),
+        maxInFlight, maxQueuedRows, maxBatchRows);
+    TelemetryIngest ingest = new TelemetryIngest(cache, new PayloadMapper(maxPayloadBytes), writer, Clock.systemUTC());
+    hashPool = new ThreadPoolExecutor(hashThreads, hashThreads, 60, TimeUnit.SECONDS,
+        new ArrayBlockingQueue<>(hashQueue), r -> {
+          Thread t = new Thread(r, "device-hub-password-hash");
+          t.setDaemon(true);
+          return t;
+        });
+    DeviceAuthenticator authenticator = new DeviceAuthenticator(cache, hashPool);
+
     grpc = GrpcServer.startFrom(context, List.of());
-    return Future.succeededFuture();
+    mqttServer = new MqttIngestServer(vertx, mqtt, authenticator, ingest, context.registry());
+    return mqttServer.start(tlsOptions());
+  }
+
+  private KeyCertOptions tlsOptions() {
+    if (mqtt.tlsPort() == 0) {
+      return null;
+    }
+    if (mqtt.tlsCert().isPresent()) {
+      return new PemKeyCertOptions().setCertPath(mqtt.tlsCert().get()).setKeyPath(mqtt.tlsKey().orElseThrow());
+    }
+    try {
+      devTls = SelfSignedTls.generate();
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot generate a self-signed TLS certificate: " + e.getMessage(), e);
+    }
+    LOG.warn("mqtt.tls-cert not set: MQTT over TLS uses a self-signed development certificate ({}); configure a real"
+        + " certificate for production", devTls.certPem());
+    return new PfxOptions().setPath(devTls.keystore().toString()).setPassword(devTls.password());
+  }
+
+  /** The generated development certificate, or null when a certificate is configured or TLS is off. */
+  public SelfSignedTls devTls() {
+    return devTls;
+  }
+
+  /** Bound MQTT ports: plain, then TLS if enabled. */
+  public List<Integer> mqttPorts() {
+    return mqttServer.ports();
   }
 
   @Override
   public Future<Void> stop() {
-    return grpc == null ? Future.succeededFuture() : grpc.shutdownAsync(vertx, 10_000);
+    Future<Void> mqttStopped = mqttServer == null ? Future.succeededFuture() : mqttServer.stop();
+    return mqttStopped
+        .compose(v -> grpc == null ? Future.succeededFuture() : grpc.shutdownAsync(vertx, 10_000))
+        .onComplete(v -> {
+          if (hashPool != null) {
+            hashPool.shutdownNow();
+          }
+        });
   }
 }

@@ -1,0 +1,263 @@
+package io.iiot.devicehub.transport.mqtt;
+
+import io.iiot.devicehub.domain.AddressException;
+import io.iiot.devicehub.domain.DeviceRef;
+import io.iiot.devicehub.domain.PublishAddress;
+import io.iiot.devicehub.ingest.DeviceAuthenticator;
+import io.iiot.devicehub.ingest.IngestException;
+import io.iiot.devicehub.ingest.TelemetryIngest;
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.netty.handler.codec.mqtt.MqttProperties;
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.mqtt.MqttEndpoint;
+import io.vertx.mqtt.messages.MqttPublishMessage;
+import io.vertx.mqtt.messages.MqttSubscribeMessage;
+import io.vertx.mqtt.messages.codes.MqttDisconnectReasonCode;
+import io.vertx.mqtt.messages.codes.MqttPubAckReasonCode;
+import io.vertx.mqtt.messages.codes.MqttSubAckReasonCode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One device (or gateway) connection. Everything here runs on the connection's event loop; storage completions hop
+ * back to it.
+ *
+ * <ul>
+ *   <li>CONNECT: {@code auth-id@tenant} + password; refused with 4 / 0x86 (bad credentials), 3 / 0x89 (busy) or
+ *       3 / 0x88 (registry unavailable), the code chosen by protocol version. No session state (session-present 0).
+ *   <li>PUBLISH QoS 1: PUBACK only after the write is durable, in arrival order. A message that is not stored gets no
+ *       PUBACK: MQTT 5 clients get a PUBACK with an error reason code, 3.1.1 clients are disconnected (the only signal
+ *       3.1.1 has; they resend the unacknowledged messages after reconnecting).
+ *   <li>PUBLISH QoS 0: stored best effort and counted; a refused QoS 0 message is counted and dropped.
+ *   <li>QoS 2 is not offered (MQTT 5 CONNACK says Maximum QoS 1); a QoS 2 PUBLISH ends the connection.
+ *   <li>Backpressure: with {@code maxUnacked} messages waiting for storage, or while the writer is saturated, the socket
+ *       is not read.
+ * </ul>
+ */
+final class MqttConnection {
+  private static final Logger LOG = LoggerFactory.getLogger(MqttConnection.class);
+  private static final int MQTT_5 = 5;
+
+  private final Vertx vertx;
+  private final Context context;
+  private final MqttEndpoint endpoint;
+  private final DeviceAuthenticator authenticator;
+  private final TelemetryIngest ingest;
+  private final MqttMetrics metrics;
+  private final int maxUnacked;
+  private final InOrderAcks<IngestException> acks;
+  private DeviceRef device;
+  private int pending;
+  private boolean paused;
+  private long resumeTimer = -1;
+  private boolean closed;
+
+  MqttConnection(Vertx vertx, MqttEndpoint endpoint, DeviceAuthenticator authenticator, TelemetryIngest ingest,
+      MqttMetrics metrics, int maxUnacked) {
+    this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
+    this.endpoint = endpoint;
+    this.authenticator = authenticator;
+    this.ingest = ingest;
+    this.metrics = metrics;
+    this.maxUnacked = maxUnacked;
+    this.acks = new InOrderAcks<>(this::release);
+  }
+
+  private boolean v5() {
+    return endpoint.protocolVersion() == MQTT_5;
+  }
+
+  void start() {
+    endpoint.exceptionHandler(err -> LOG.debug("MQTT client {}: {}", endpoint.clientIdentifier(), err.toString()));
+    if (endpoint.auth() == null) {
+      refuse("bad_credentials", MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD,
+          MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD);
+      return;
+    }
+    authenticator.authenticate(endpoint.auth().getUsername(), endpoint.auth().getPassword())
+        .whenComplete((outcome, err) -> context.runOnContext(v -> connected(outcome)));
+  }
+
+  private void connected(DeviceAuthenticator.Outcome outcome) {
+    if (outcome == null || outcome.result() == DeviceAuthenticator.Result.UNAVAILABLE) {
+      refuse("unavailable", MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE,
+          MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE_5);
+      return;
+    }
+    switch (outcome.result()) {
+      case BAD_CREDENTIALS -> refuse("bad_credentials", MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD,
+          MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD);
+      case BUSY -> refuse("busy", MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE,
+          MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_BUSY);
+      default -> accept(outcome.device());
+    }
+  }
+
+  private void refuse(String result, MqttConnectReturnCode v3, MqttConnectReturnCode v5) {
+    metrics.connect(result);
+    // A 5.0 client reads the 3.1.1 code 4 as "disconnect with will": the code must follow the protocol version.
+    endpoint.reject(v5() ? v5 : v3);
+  }
+
+  private void accept(DeviceRef authenticated) {
+    if (!endpoint.isConnected() && closed) {
+      return;
+    }
+    device = authenticated;
+    endpoint.publishAutoAck(false);
+    endpoint.publishHandler(this::onPublish);
+    endpoint.subscribeHandler(this::onSubscribe);
+    endpoint.unsubscribeHandler(m -> endpoint.unsubscribeAcknowledge(m.messageId()));
+    endpoint.closeHandler(v -> onClose());
+    MqttProperties props = new MqttProperties();
+    if (v5()) {
+      props.add(new MqttProperties.IntegerProperty(MqttProperties.MqttPropertyType.RECEIVE_MAXIMUM.value(), maxUnacked));
+      props.add(new MqttProperties.IntegerProperty(MqttProperties.MqttPropertyType.MAXIMUM_QOS.value(), 1));
+      props.add(new MqttProperties.IntegerProperty(MqttProperties.MqttPropertyType.RETAIN_AVAILABLE.value(), 0));
+    }
+    endpoint.accept(false, props);
+    metrics.connect("accepted");
+    metrics.connections.incrementAndGet();
+  }
+
+  private void onClose() {
+    closed = true;
+    metrics.connections.decrementAndGet();
+    if (resumeTimer >= 0) {
+      vertx.cancelTimer(resumeTimer);
+    }
+  }
+
+  private void onSubscribe(MqttSubscribeMessage m) {
+    // Command delivery is not implemented yet: say so per topic instead of pretending to subscribe.
+    List<MqttSubAckReasonCode> codes = new ArrayList<>();
+    List<MqttQoS> legacy = new ArrayList<>();
+    m.topicSubscriptions().forEach(s -> {
+      codes.add(MqttSubAckReasonCode.IMPLEMENTATION_SPECIFIC_ERROR);
+      legacy.add(MqttQoS.FAILURE);
+    });
+    if (v5()) {
+      endpoint.subscribeAcknowledge(m.messageId(), codes, MqttProperties.NO_PROPERTIES);
+    } else {
+      endpoint.subscribeAcknowledge(m.messageId(), legacy);
+    }
+  }
+
+  private void onPublish(MqttPublishMessage msg) {
+    int qos = msg.qosLevel().value();
+    if (qos > 1) {
+      metrics.message(qos, "qos_not_allowed");
+      disconnect(MqttDisconnectReasonCode.QOS_NOT_SUPPORTED);
+      return;
+    }
+    InOrderAcks.Slot<IngestException> slot = qos == 1 ? acks.add(msg.messageId()) : null;
+    pending++;
+    throttle();
+    PublishAddress address;
+    try {
+      address = PublishAddress.parse(msg.topicName());
+    } catch (AddressException e) {
+      done(slot, qos, new IngestException(IngestException.Kind.INVALID_ADDRESS, e.getMessage()));
+      return;
+    }
+    String contentType = v5() ? contentType(msg.properties()) : null;
+    ingest.publish(device, address, qos, msg.payload().getBytes(), contentType)
+        .whenComplete((v, err) -> context.runOnContext(x -> done(slot, qos, err == null ? null : unwrap(err))));
+  }
+
+  private static String contentType(MqttProperties props) {
+    MqttProperties.MqttProperty<?> p = props.getProperty(MqttProperties.MqttPropertyType.CONTENT_TYPE.value());
+    return p == null ? null : String.valueOf(p.value());
+  }
+
+  private void done(InOrderAcks.Slot<IngestException> slot, int qos, IngestException refusal) {
+    pending--;
+    metrics.message(qos, refusal == null ? "stored" : refusal.kind().name().toLowerCase(java.util.Locale.ROOT));
+    if (refusal != null) {
+      LOG.debug("MQTT {} message refused: {}", device, refusal.getMessage());
+    }
+    if (slot != null) {
+      acks.finish(slot, refusal);
+    } else if (refusal != null && refusal.kind() == IngestException.Kind.TOO_LARGE) {
+      disconnect(MqttDisconnectReasonCode.PACKET_TOO_LARGE);
+    }
+    throttle();
+  }
+
+  /** Called in arrival order for QoS 1 messages. */
+  private void release(int packetId, IngestException refusal) {
+    if (closed) {
+      return;
+    }
+    if (refusal == null) {
+      endpoint.publishAcknowledge(packetId);
+    } else if (!v5()) {
+      // 3.1.1 has no negative PUBACK: closing is the only way not to acknowledge and still tell the client.
+      closed = true;
+      endpoint.close();
+    } else if (refusal.kind() == IngestException.Kind.TOO_LARGE) {
+      disconnect(MqttDisconnectReasonCode.PACKET_TOO_LARGE);
+    } else {
+      endpoint.publishAcknowledge(packetId, reasonCode(refusal.kind()), MqttProperties.NO_PROPERTIES);
+    }
+  }
+
+  static MqttPubAckReasonCode reasonCode(IngestException.Kind kind) {
+    return switch (kind) {
+      case INVALID_ADDRESS -> MqttPubAckReasonCode.TOPIC_NAME_INVALID;
+      case FORBIDDEN, NOT_FOUND -> MqttPubAckReasonCode.NOT_AUTHORIZED;
+      case BAD_PAYLOAD -> MqttPubAckReasonCode.PAYLOAD_FORMAT_INVALID;
+      case OVERLOADED -> MqttPubAckReasonCode.QUOTA_EXCEEDED;
+      case QOS_NOT_ALLOWED, TOO_LARGE -> MqttPubAckReasonCode.IMPLEMENTATION_SPECIFIC_ERROR;
+      case UNAVAILABLE -> MqttPubAckReasonCode.UNSPECIFIED_ERROR;
+    };
+  }
+
+  private void disconnect(MqttDisconnectReasonCode code) {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (v5()) {
+      endpoint.disconnect(code, MqttProperties.NO_PROPERTIES);
+    }
+    endpoint.close();
+  }
+
+  /** Pauses reading while this connection has too much waiting or the writer is saturated; resumes below half. */
+  private void throttle() {
+    if (closed) {
+      return;
+    }
+    boolean saturated = ingest.writer().saturated();
+    if (!paused && (pending >= maxUnacked || saturated)) {
+      paused = true;
+      SocketReadControl.pause(endpoint);
+    } else if (paused && pending <= maxUnacked / 2) {
+      if (saturated) {
+        // The writer tells no one when it drains; look again shortly.
+        if (resumeTimer < 0) {
+          resumeTimer = vertx.setTimer(20, t -> {
+            resumeTimer = -1;
+            throttle();
+          });
+        }
+      } else {
+        paused = false;
+        SocketReadControl.resume(endpoint);
+      }
+    }
+  }
+
+  private static IngestException unwrap(Throwable err) {
+    Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+    return e instanceof IngestException ie ? ie
+        : new IngestException(IngestException.Kind.UNAVAILABLE, String.valueOf(e.getMessage()));
+  }
+}

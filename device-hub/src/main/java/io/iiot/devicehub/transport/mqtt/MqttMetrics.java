@@ -1,0 +1,29 @@
+package io.iiot.devicehub.transport.mqtt;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * MQTT meters: {@code devicehub_messages_total{transport="mqtt",qos,outcome}} (outcome {@code stored} or an
+ * {@code IngestException.Kind} in lower case), {@code devicehub_mqtt_connects_total{result}} and the gauge
+ * {@code devicehub_mqtt_connections}.
+ */
+final class MqttMetrics {
+  private final MeterRegistry registry;
+  final AtomicInteger connections = new AtomicInteger();
+
+  MqttMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    registry.gauge("devicehub.mqtt.connections", connections);
+  }
+
+  void message(int qos, String outcome) {
+    Counter.builder("devicehub.messages").tag("transport", "mqtt").tag("qos", Integer.toString(qos))
+        .tag("outcome", outcome).register(registry).increment();
+  }
+
+  void connect(String result) {
+    Counter.builder("devicehub.mqtt.connects").tag("result", result).register(registry).increment();
+  }
+}
