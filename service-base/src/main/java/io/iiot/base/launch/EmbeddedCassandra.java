@@ -14,7 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A real single Cassandra node ({@code cassandra-all} from Maven Central) run as a child JVM on 127.0.0.1.
+ * A real Cassandra node ({@code cassandra-all} from Maven Central) run as a child JVM on 127.0.0.1, or, as one node of
+ * a cluster on one machine, on another loopback address ({@link Topology}).
  *
  * <p>The node runs on its own classpath, the one the {@code cassandra-server} module resolved into
  * {@code cassandra-server/target/cassandra.classpath}, so none of the services' libraries (Netty, logging, Jackson)
@@ -35,14 +36,61 @@ public final class EmbeddedCassandra implements AutoCloseable {
    * @param dataDir parent of data, commitlog, hints, saved_caches, conf and logs
    * @param serverDir the {@code cassandra-server} module directory (holds {@code target/cassandra.classpath})
    * @param javaHome a Java 17 installation
+   * @param topology where the node listens and which cluster it joins; {@link Topology#single} for one node
    */
   public record Settings(Path dataDir, int nativePort, int storagePort, String heap, Path serverDir, Path javaHome,
-      Duration startTimeout) {
+      Duration startTimeout, Topology topology) {
+
+    /** A single node on 127.0.0.1 (the behaviour before clusters were supported). */
+    public Settings(Path dataDir, int nativePort, int storagePort, String heap, Path serverDir, Path javaHome,
+        Duration startTimeout) {
+      this(dataDir, nativePort, storagePort, heap, serverDir, javaHome, startTimeout,
+          Topology.single(storagePort));
+    }
 
     /** Defaults for tests and the run command: a heap growing from 256 MB to 1 GB, two-minute start timeout. */
     public static Settings of(Path dataDir, int nativePort, int storagePort) {
       return new Settings(dataDir.toAbsolutePath(), nativePort, storagePort, "1G", locateServerDir(), locateJava17(),
           Duration.ofSeconds(120));
+    }
+
+    /** The same node in another cluster topology (address, seeds, cluster name, data centre). */
+    public Settings withTopology(Topology topology) {
+      return new Settings(dataDir, nativePort, storagePort, heap, serverDir, javaHome, startTimeout, topology);
+    }
+
+    /** The same node with another maximum heap, e.g. {@code 512M}. */
+    public Settings withHeap(String heap) {
+      return new Settings(dataDir, nativePort, storagePort, heap, serverDir, javaHome, startTimeout, topology);
+    }
+  }
+
+  /**
+   * Where a node listens and which cluster it belongs to.
+   *
+   * <p>Several nodes on one machine each take their own loopback address (127.0.0.1, 127.0.0.2, ...: Linux routes all
+   * of 127.0.0.0/8 to {@code lo} without setup) and share the same ports, since Cassandra expects one storage port
+   * across the cluster.
+   *
+   * @param address the listen and CQL address of this node
+   * @param seeds {@code host:storagePort} of the seed nodes (include this node's own for the first node)
+   * @param clusterName must be equal on every node of a cluster
+   * @param datacenter null: {@code SimpleSnitch} (data centre {@code datacenter1}); else
+   *     {@code GossipingPropertyFileSnitch} with this data centre name, for NetworkTopologyStrategy keyspaces
+   * @param rack the rack with {@code datacenter}; ignored without it
+   * @param initialToken null: a random token (and, for a non-seed node, bootstrap from the others); else this
+   *     token and no bootstrap streaming, the way a brand-new cluster is formed with evenly spread tokens
+   */
+  public record Topology(String address, List<String> seeds, String clusterName, String datacenter, String rack,
+      String initialToken) {
+
+    public Topology {
+      seeds = List.copyOf(seeds);
+    }
+
+    /** One node on 127.0.0.1 seeding itself, cluster {@code iiot}, SimpleSnitch. */
+    public static Topology single(int storagePort) {
+      return new Topology("127.0.0.1", List.of("127.0.0.1:" + storagePort), "iiot", null, null, null);
     }
   }
 
@@ -59,8 +107,9 @@ public final class EmbeddedCassandra implements AutoCloseable {
 
   /** Starts the node and blocks until it answers on its CQL port. */
   public EmbeddedCassandra start() throws IOException, InterruptedException {
-    if (portOpen(settings.nativePort())) {
-      throw new IllegalStateException("Cannot start embedded Cassandra: 127.0.0.1:" + settings.nativePort()
+    String address = settings.topology().address();
+    if (portOpen(address, settings.nativePort())) {
+      throw new IllegalStateException("Cannot start embedded Cassandra: " + address + ":" + settings.nativePort()
           + " is already in use (another Cassandra running?)");
     }
     Path dir = settings.dataDir();
@@ -71,6 +120,12 @@ public final class EmbeddedCassandra implements AutoCloseable {
     Files.writeString(yaml, yaml(dir), StandardCharsets.UTF_8);
     Path logback = conf.resolve("logback.xml");
     Files.writeString(logback, LOGBACK, StandardCharsets.UTF_8);
+    Path rackdc = conf.resolve("cassandra-rackdc.properties");
+    if (settings.topology().datacenter() != null) {
+      // read by GossipingPropertyFileSnitch through -Dcassandra-rackdc.properties
+      Files.writeString(rackdc, "dc=" + settings.topology().datacenter() + "\nrack="
+          + (settings.topology().rack() == null ? "rack1" : settings.topology().rack()) + "\n", StandardCharsets.UTF_8);
+    }
 
     List<Path> classpath = new ArrayList<>();
     classpath.add(settings.serverDir().resolve("target/classes"));
@@ -95,25 +150,28 @@ public final class EmbeddedCassandra implements AutoCloseable {
         "-Dcassandra.shutdown_announce_in_ms=0",
         "-Dlogback.configurationFile=" + logback,
         "-Diiot.parent.pid=" + ProcessHandle.current().pid()));
+    if (settings.topology().datacenter() != null) {
+      jvmArgs.add("-Dcassandra-rackdc.properties=" + rackdc.toUri());
+    }
     Path log = dir.resolve("logs/cassandra.log");
     long t0 = System.nanoTime();
     jvm = ChildJvm.start("cassandra", dropIpcLock(), settings.javaHome(), jvmArgs, classpath, MAIN, List.of(),
         Map.of(), log);
     LOG.info("Embedded Cassandra starting (pid {}, data {}, log {})", jvm.pid(), dir, log);
     long deadline = t0 + settings.startTimeout().toNanos();
-    while (!portOpen(settings.nativePort())) {
+    while (!portOpen(address, settings.nativePort())) {
       if (!jvm.isAlive()) {
         throw new IllegalStateException("Embedded Cassandra exited with code " + jvm.process().exitValue()
             + " before CQL answered; last lines of " + log + ":\n" + tail(log, 20));
       }
       if (System.nanoTime() > deadline) {
         jvm.kill();
-        throw new IllegalStateException("Embedded Cassandra not answering on 127.0.0.1:" + settings.nativePort()
+        throw new IllegalStateException("Embedded Cassandra not answering on " + address + ":" + settings.nativePort()
             + " after " + settings.startTimeout().toSeconds() + " s; last lines of " + log + ":\n" + tail(log, 20));
       }
       Thread.sleep(100);
     }
-    LOG.info("Embedded Cassandra ready on 127.0.0.1:{} in {} ms", settings.nativePort(),
+    LOG.info("Embedded Cassandra ready on {}:{} in {} ms", address, settings.nativePort(),
         (System.nanoTime() - t0) / 1_000_000);
     return this;
   }
@@ -147,8 +205,12 @@ public final class EmbeddedCassandra implements AutoCloseable {
   }
 
   public static boolean portOpen(int port) {
+    return portOpen("127.0.0.1", port);
+  }
+
+  public static boolean portOpen(String host, int port) {
     try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+      s.connect(new InetSocketAddress(host, port), 200);
       return true;
     } catch (IOException e) {
       return false;
@@ -156,17 +218,23 @@ public final class EmbeddedCassandra implements AutoCloseable {
   }
 
   private String yaml(Path dir) {
+    Topology t = settings.topology();
+    StringBuilder extra = new StringBuilder();
+    if (t.initialToken() != null) {
+      // a brand-new cluster with planned tokens: nothing to stream, so no bootstrap (and no 30 s ring delay)
+      extra.append("initial_token: ").append(t.initialToken()).append("\nauto_bootstrap: false\n");
+    }
     return """
-        cluster_name: iiot
+        cluster_name: %4$s
         num_tokens: 1
         partitioner: org.apache.cassandra.dht.Murmur3Partitioner
-        endpoint_snitch: SimpleSnitch
+        endpoint_snitch: %6$s
         seed_provider:
           - class_name: org.apache.cassandra.locator.SimpleSeedProvider
             parameters:
-              - seeds: "127.0.0.1:%2$d"
-        listen_address: 127.0.0.1
-        rpc_address: 127.0.0.1
+              - seeds: "%5$s"
+        listen_address: %7$s
+        rpc_address: %7$s
         storage_port: %2$d
         native_transport_port: %1$d
         data_file_directories: [ "%3$s/data" ]
@@ -178,7 +246,9 @@ public final class EmbeddedCassandra implements AutoCloseable {
         commitlog_sync: batch
         storage_compatibility_mode: NONE
         auto_snapshot: false
-        """.formatted(settings.nativePort(), settings.storagePort(), dir.toAbsolutePath());
+        """.formatted(settings.nativePort(), settings.storagePort(), dir.toAbsolutePath(), t.clusterName(),
+        String.join(",", t.seeds()), t.datacenter() == null ? "SimpleSnitch" : "GossipingPropertyFileSnitch",
+        t.address()) + extra;
   }
 
   private static List<String> dropIpcLock() {
