@@ -1,0 +1,70 @@
+package io.iiot.platform.domain;
+
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Parses and formats the resource names of the API (AIP-122). */
+public final class ResourceNames {
+  /** {tenant}: 3..40 characters, lower-case letters, digits and '-', starting with a letter. */
+  public static final Pattern TENANT_ID = Pattern.compile("[a-z][a-z0-9-]{2,39}");
+  /** {template}: 3..63 characters, lower-case letters, digits and '-', starting with a letter. */
+  public static final Pattern TEMPLATE_ID = Pattern.compile("[a-z][a-z0-9-]{2,62}");
+  /** {key}: the id part of an API key. */
+  public static final Pattern KEY_ID = Pattern.compile("[a-z0-9]{16}");
+
+  private static final Pattern TENANT = Pattern.compile("tenants/([^/]+)");
+  private static final Pattern CATALOG_TEMPLATE = Pattern.compile("templates/([^/]+)");
+  private static final Pattern TENANT_TEMPLATE = Pattern.compile("tenants/([^/]+)/templates/([^/]+)");
+  private static final Pattern API_KEY = Pattern.compile("tenants/([^/]+)/apiKeys/([^/]+)");
+
+  private ResourceNames() {}
+
+  /** A template's place: {@code tenant} is empty for the shipped catalogue. */
+  public record TemplateName(Optional<String> tenant, String templateId) {
+    public String format() {
+      return tenant.map(t -> "tenants/" + t + "/templates/" + templateId).orElse("templates/" + templateId);
+    }
+  }
+
+  public record ApiKeyName(String tenant, String keyId) {
+    public String format() {
+      return "tenants/" + tenant + "/apiKeys/" + keyId;
+    }
+  }
+
+  public static String tenant(String tenantId) {
+    return "tenants/" + tenantId;
+  }
+
+  /** The {tenant} of "tenants/{tenant}", or INVALID_ARGUMENT on {@code field}. */
+  public static String parseTenant(String name, String field) {
+    Matcher m = TENANT.matcher(name);
+    if (!m.matches() || !TENANT_ID.matcher(m.group(1)).matches()) {
+      throw new InvalidRequestException(field, "must be tenants/{tenant} with {tenant} matching "
+          + TENANT_ID.pattern() + ", was '" + name + "'");
+    }
+    return m.group(1);
+  }
+
+  public static TemplateName parseTemplate(String name, String field) {
+    Matcher m = TENANT_TEMPLATE.matcher(name);
+    if (m.matches() && TENANT_ID.matcher(m.group(1)).matches() && TEMPLATE_ID.matcher(m.group(2)).matches()) {
+      return new TemplateName(Optional.of(m.group(1)), m.group(2));
+    }
+    m = CATALOG_TEMPLATE.matcher(name);
+    if (m.matches() && TEMPLATE_ID.matcher(m.group(1)).matches()) {
+      return new TemplateName(Optional.empty(), m.group(1));
+    }
+    throw new InvalidRequestException(field, "must be templates/{template} or tenants/{tenant}/templates/{template}"
+        + " with {template} matching " + TEMPLATE_ID.pattern() + ", was '" + name + "'");
+  }
+
+  public static ApiKeyName parseApiKey(String name, String field) {
+    Matcher m = API_KEY.matcher(name);
+    if (!m.matches() || !TENANT_ID.matcher(m.group(1)).matches() || !KEY_ID.matcher(m.group(2)).matches()) {
+      throw new InvalidRequestException(field, "must be tenants/{tenant}/apiKeys/{key}, was '" + name + "'");
+    }
+    return new ApiKeyName(m.group(1), m.group(2));
+  }
+}
