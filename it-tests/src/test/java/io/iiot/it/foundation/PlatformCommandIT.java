@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.Row;
+import io.iiot.base.launch.EmbeddedCassandra;
+import io.iiot.base.testing.EmbeddedCassandraExtension;
 import io.iiot.it.support.Http;
 import io.iiot.it.support.PlatformProcess;
 import java.net.InetSocketAddress;
@@ -60,6 +62,36 @@ class PlatformCommandIT {
     assertThat(left).as("processes left 20 s after SIGTERM").isEmpty();
     System.out.println("stopped in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
     assertThat(platform.output()).contains("Embedded Cassandra stopped").doesNotContain("Exception in thread");
+  }
+
+  @Test
+  void withContactPointsSetNothingIsLaunchedAndTheServicesUseThatCluster() throws Exception {
+    Path dir = Path.of("target", "external-it").toAbsolutePath();
+    EmbeddedCassandraExtension.deleteTree(dir);
+    EmbeddedCassandra external = new EmbeddedCassandra(EmbeddedCassandra.Settings.of(dir,
+        EmbeddedCassandraExtension.freePort(), EmbeddedCassandraExtension.freePort()));
+    external.start();
+    try {
+      platform = PlatformProcess.start(Map.of("CASSANDRA_CONTACT_POINTS",
+          "127.0.0.1:" + external.settings().nativePort()));
+      platform.awaitReady(Duration.ofSeconds(120));
+      assertThat(platform.tree().stream().map(h -> h.info().commandLine().orElse("")))
+          .noneMatch(c -> c.contains("-Dcassandra.config="));
+      assertThat(platform.output()).contains("Using the external Cassandra cluster at 127.0.0.1:"
+          + external.settings().nativePort());
+      try (CqlSession cql = CqlSession.builder()
+          .addContactPoint(new InetSocketAddress("127.0.0.1", external.settings().nativePort()))
+          .withLocalDatacenter("datacenter1").build()) {
+        assertThat(cql.execute("SELECT keyspace_name FROM system_schema.keyspaces").all().stream()
+            .map(r -> r.getString(0)).toList()).contains("iiot_resolver", "iiot_device", "iiot_platform");
+      }
+      List<ProcessHandle> tree = platform.tree();
+      platform.process().destroy();
+      assertThat(PlatformProcess.awaitGone(tree, Duration.ofSeconds(20))).isEmpty();
+      assertThat(external.isRunning()).as("an external cluster is not ours to stop").isTrue();
+    } finally {
+      external.stop();
+    }
   }
 
   @Test
