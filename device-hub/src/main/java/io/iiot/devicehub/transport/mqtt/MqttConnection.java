@@ -33,7 +33,9 @@ import org.slf4j.LoggerFactory;
  *   <li>PUBLISH QoS 1: PUBACK only after the write is durable, in arrival order. A message that is not stored gets no
  *       PUBACK: MQTT 5 clients get a PUBACK with an error reason code, 3.1.1 clients are disconnected (the only signal
  *       3.1.1 has; they resend the unacknowledged messages after reconnecting).
- *   <li>PUBLISH QoS 0: stored best effort and counted; a refused QoS 0 message is counted and dropped.
+ *   <li>PUBLISH QoS 0: stored best effort and counted. QoS 0 has nothing to refuse with, so bad input (bad payload,
+ *       topic, tenant) ends the connection (MQTT 5: DISCONNECT with a reason code); under overload it is dropped and
+ *       counted.
  *   <li>QoS 2 is not offered (MQTT 5 CONNACK says Maximum QoS 1); a QoS 2 PUBLISH ends the connection.
  *   <li>Backpressure: with {@code maxUnacked} messages waiting for storage, or while the writer is saturated, the socket
  *       is not read.
@@ -184,8 +186,10 @@ final class MqttConnection {
     }
     if (slot != null) {
       acks.finish(slot, refusal);
-    } else if (refusal != null && refusal.kind() == IngestException.Kind.TOO_LARGE) {
-      disconnect(MqttDisconnectReasonCode.PACKET_TOO_LARGE);
+    } else if (refusal != null && refusal.kind() != IngestException.Kind.OVERLOADED) {
+      // QoS 0 has no acknowledgement to refuse, so bad input ends the connection (as in Hono); dropping under
+      // overload is what QoS 0 (best effort) allows, so that alone keeps the connection.
+      disconnect(disconnectCode(refusal.kind()));
     }
     throttle();
   }
@@ -199,8 +203,7 @@ final class MqttConnection {
       endpoint.publishAcknowledge(packetId);
     } else if (!v5()) {
       // 3.1.1 has no negative PUBACK: closing is the only way not to acknowledge and still tell the client.
-      closed = true;
-      endpoint.close();
+      disconnect(MqttDisconnectReasonCode.UNSPECIFIED_ERROR);
     } else if (refusal.kind() == IngestException.Kind.TOO_LARGE) {
       disconnect(MqttDisconnectReasonCode.PACKET_TOO_LARGE);
     } else {
@@ -219,15 +222,33 @@ final class MqttConnection {
     };
   }
 
+  static MqttDisconnectReasonCode disconnectCode(IngestException.Kind kind) {
+    return switch (kind) {
+      case INVALID_ADDRESS -> MqttDisconnectReasonCode.TOPIC_NAME_INVALID;
+      case FORBIDDEN, NOT_FOUND -> MqttDisconnectReasonCode.NOT_AUTHORIZED;
+      case BAD_PAYLOAD -> MqttDisconnectReasonCode.PAYLOAD_FORMAT_INVALID;
+      case TOO_LARGE -> MqttDisconnectReasonCode.PACKET_TOO_LARGE;
+      case QOS_NOT_ALLOWED -> MqttDisconnectReasonCode.QOS_NOT_SUPPORTED;
+      case OVERLOADED -> MqttDisconnectReasonCode.QUOTA_EXCEEDED;
+      case UNAVAILABLE -> MqttDisconnectReasonCode.UNSPECIFIED_ERROR;
+    };
+  }
+
   private void disconnect(MqttDisconnectReasonCode code) {
     if (closed) {
       return;
     }
     closed = true;
-    if (v5()) {
-      endpoint.disconnect(code, MqttProperties.NO_PROPERTIES);
+    try {
+      if (v5()) {
+        // Sends DISCONNECT with the reason, then closes the connection.
+        endpoint.disconnect(code, MqttProperties.NO_PROPERTIES);
+      } else {
+        endpoint.close();
+      }
+    } catch (IllegalStateException alreadyClosed) {
+      // The client went away first: nothing left to tell it.
     }
-    endpoint.close();
   }
 
   /** Pauses reading while this connection has too much waiting or the writer is saturated; resumes below half. */
