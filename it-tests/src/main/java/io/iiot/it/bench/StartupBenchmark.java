@@ -2,21 +2,18 @@ package io.iiot.it.bench;
 
 import io.iiot.base.launch.EmbeddedCassandra;
 import io.iiot.base.launch.PlatformLauncher;
+import io.iiot.base.launch.Workspace;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * Platform start-up time (run command to all services ready) and resident memory of each process after start, next
@@ -38,8 +35,8 @@ public final class StartupBenchmark {
     for (int round = 1; round <= ROUNDS; round++) {
       // Baseline: the embedded node alone, empty data directory.
       Path dir = work.resolve("alone-" + round);
-      deleteTree(dir);
-      EmbeddedCassandra node = new EmbeddedCassandra(EmbeddedCassandra.Settings.of(dir, freePort(), freePort()));
+      Workspace.deleteTree(dir);
+      EmbeddedCassandra node = new EmbeddedCassandra(EmbeddedCassandra.Settings.of(dir, Workspace.freePort(), Workspace.freePort()));
       long t0 = System.nanoTime();
       node.start();
       cassStart.add((System.nanoTime() - t0) / 1_000_000);
@@ -49,7 +46,7 @@ public final class StartupBenchmark {
 
       // The run command, empty data directory.
       Path pdir = work.resolve("platform-" + round);
-      deleteTree(pdir);
+      Workspace.deleteTree(pdir);
       ProcessBuilder pb = new ProcessBuilder(BenchmarkReport.home().resolve("scripts/run-platform.sh").toString(),
           "--no-build").directory(BenchmarkReport.home().toFile()).redirectErrorStream(true)
           .redirectOutput(work.resolve("platform-" + round + ".log").toFile());
@@ -124,19 +121,4 @@ public final class StartupBenchmark {
     throw new IllegalStateException("port " + port + " not ready");
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    if (Files.exists(dir)) {
-      try (Stream<Path> walk = Files.walk(dir)) {
-        for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-          Files.delete(p);
-        }
-      }
-    }
-  }
 }

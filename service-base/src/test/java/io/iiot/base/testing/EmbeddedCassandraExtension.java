@@ -3,14 +3,11 @@ package io.iiot.base.testing;
 import com.datastax.oss.driver.api.core.CqlSession;
 import io.iiot.base.cassandra.SchemaMigrator;
 import io.iiot.base.launch.EmbeddedCassandra;
+import io.iiot.base.launch.Workspace;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -85,20 +82,10 @@ public final class EmbeddedCassandraExtension implements BeforeAllCallback {
 
   /** A port free on loopback now. */
   public static int freePort() {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return Workspace.freePort();
   }
 
   public static void deleteTree(Path dir) throws IOException {
-    if (Files.exists(dir)) {
-      try (Stream<Path> walk = Files.walk(dir)) {
-        for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-          Files.delete(p);
-        }
-      }
-    }
+    Workspace.deleteTree(dir);
   }
 }
