@@ -1,29 +1,111 @@
 package io.iiot.platform;
 
+import io.grpc.BindableService;
+import io.grpc.ServerInterceptors;
+import io.iiot.base.config.ConfigException;
 import io.iiot.base.config.ServiceConfig;
 import io.iiot.base.grpc.GrpcServer;
 import io.iiot.base.runtime.ServiceContext;
 import io.iiot.base.runtime.ServiceModule;
+import io.iiot.platform.api.ApiKeyApi;
+import io.iiot.platform.api.ApiKeyAuthenticator;
+import io.iiot.platform.api.TemplateApi;
+import io.iiot.platform.api.TenantApi;
+import io.iiot.platform.catalog.CatalogSeeder;
+import io.iiot.platform.catalog.ShippedCatalog;
+import io.iiot.platform.domain.ApiKeySecrets;
+import io.iiot.platform.domain.PageTokens;
+import io.iiot.platform.domain.Principal;
+import io.iiot.platform.domain.RateLimiter;
+import io.iiot.platform.storage.ApiKeyStore;
+import io.iiot.platform.storage.TemplateStore;
+import io.iiot.platform.storage.TenantStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The transports of platform-api. */
-final class PlatformApiModule implements ServiceModule {
+/** The transports of platform-api: the authenticated {@code iiot.platform.v1} services on one gRPC server. */
+public final class PlatformApiModule implements ServiceModule {
+  /** Tenant id of operator keys; tenant ids start with a letter, so no tenant can have it. */
+  public static final String OPERATOR_TENANT = "_platform";
+  private static final Logger LOG = LoggerFactory.getLogger(PlatformApiModule.class);
+  private final Optional<ApiKeySecrets.PresentedKey> operatorKey;
+  private final byte[] pageTokenKey;
+  private final Duration pageTokenLifetime;
+  private final int ratePerSecond;
+  private final int burst;
+  private final Duration lookupTimeout;
   private Vertx vertx;
   private GrpcServer grpc;
 
-  PlatformApiModule(ServiceConfig config) {
+  public PlatformApiModule(ServiceConfig config) {
     // Validate this module's keys now, so a bad value stops the start before anything listens.
     config.string("grpc.host");
     config.port("grpc.port");
+    operatorKey = config.optional("auth.operator-key").map(k -> ApiKeySecrets.parse(k)
+        .filter(p -> p.secret().length() >= 32)
+        .orElseThrow(() -> new ConfigException("Invalid configuration: auth.operator-key must be"
+            + " iiotk_<16 of [a-z0-9]>_<secret of 32..200 characters>")));
+    pageTokenKey = config.optional("api.page-token-key").map(k -> {
+      if (k.length() < 32) {
+        throw new ConfigException("Invalid configuration: api.page-token-key must have at least 32 characters");
+      }
+      return k.getBytes(StandardCharsets.UTF_8);
+    }).orElseGet(() -> {
+      byte[] random = new byte[32];
+      new SecureRandom().nextBytes(random);
+      return random;
+    });
+    pageTokenLifetime = config.duration("api.page-token-lifetime");
+    ratePerSecond = config.integer("auth.rate-per-second", 1, 1_000_000);
+    burst = config.integer("auth.burst", 1, 1_000_000);
+    lookupTimeout = config.duration("auth.lookup-timeout");
   }
 
   @Override
   public Future<Void> start(ServiceContext context) {
     vertx = context.vertx();
-    grpc = GrpcServer.startFrom(context, List.of());
-    return Future.succeededFuture();
+    try {
+      // Called on a worker thread: preparing statements and seeding may block.
+      TenantStore tenants = new TenantStore(context.session());
+      ApiKeyStore keys = new ApiKeyStore(context.session());
+      TemplateStore templates = new TemplateStore(context.session());
+      int seeded = CatalogSeeder.seed(templates, ShippedCatalog.load()).toCompletableFuture()
+          .get(60, TimeUnit.SECONDS);
+      LOG.info("onboarding template catalogue: {} templates added", seeded);
+      if (operatorKey.isPresent()) {
+        ApiKeySecrets.PresentedKey k = operatorKey.get();
+        keys.save(new Principal(k.keyId(), OPERATOR_TENANT, Principal.Role.OPERATOR),
+            ApiKeySecrets.hash(k.secret()), "bootstrap operator key").toCompletableFuture().get(30, TimeUnit.SECONDS);
+      }
+      PageTokens tokens = new PageTokens(pageTokenKey, pageTokenLifetime, Clock.systemUTC());
+      ApiKeyAuthenticator auth = new ApiKeyAuthenticator(keys,
+          new RateLimiter(ratePerSecond, burst, 100_000, System::nanoTime), System::nanoTime, lookupTimeout.toMillis());
+      List<BindableService> services = List.of(
+          new TenantApi(tenants, tokens), new ApiKeyApi(keys, tenants, tokens, auth), new TemplateApi(templates, tokens));
+      grpc = GrpcServer.startFrom(context, services.stream()
+          .<BindableService>map(s -> () -> ServerInterceptors.intercept(s, auth)).toList());
+      LOG.info("platform-api gRPC on port {}", grpc.port());
+      return Future.succeededFuture();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Future.failedFuture(e);
+    } catch (Exception e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  /** The bound gRPC port (after start). */
+  public int grpcPort() {
+    return grpc.port();
   }
 
   @Override
