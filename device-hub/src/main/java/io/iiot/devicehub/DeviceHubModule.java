@@ -12,6 +12,8 @@ import io.iiot.devicehub.ingest.TelemetryIngest;
 import io.iiot.devicehub.storage.CassandraTelemetryWriter;
 import io.iiot.devicehub.storage.DeviceRegistry;
 import io.iiot.devicehub.transport.SelfSignedTls;
+import io.iiot.devicehub.transport.coap.CoapIngestServer;
+import io.iiot.devicehub.transport.coap.CoapSettings;
 import io.iiot.devicehub.transport.mqtt.MqttIngestServer;
 import io.iiot.devicehub.transport.mqtt.MqttSettings;
 import io.vertx.core.Future;
@@ -33,14 +35,15 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * MQTT 1883/8883 ─┐
- *                 ├─► TelemetryIngest (address, registry cache, schema) ─► CassandraTelemetryWriter ─► Cassandra
- * (CoAP, Hono) ───┘
+ * CoAP 5683/5684 ─┼─► TelemetryIngest (address, registry cache, schema) ─► CassandraTelemetryWriter ─► Cassandra
+ * (Hono Kafka) ───┘
  * </pre>
  */
 public final class DeviceHubModule implements ServiceModule {
   private static final Logger LOG = LoggerFactory.getLogger(DeviceHubModule.class);
 
   private final MqttSettings mqtt;
+  private final CoapSettings coap;
   private final int maxPayloadBytes;
   private final Duration cacheTtl;
   private final int maxInFlight;
@@ -51,6 +54,7 @@ public final class DeviceHubModule implements ServiceModule {
   private Vertx vertx;
   private GrpcServer grpc;
   private MqttIngestServer mqttServer;
+  private CoapIngestServer coapServer;
   private ThreadPoolExecutor hashPool;
   private SelfSignedTls devTls;
 
@@ -59,6 +63,7 @@ public final class DeviceHubModule implements ServiceModule {
     config.string("grpc.host");
     config.port("grpc.port");
     mqtt = MqttSettings.from(config);
+    coap = CoapSettings.from(config);
     maxPayloadBytes = config.integer("ingest.max-payload-bytes", 16, 16 * 1024 * 1024);
     if (maxPayloadBytes > mqtt.maxMessageBytes()) {
       throw new ConfigException("Invalid configuration: ingest.max-payload-bytes (" + maxPayloadBytes
@@ -90,6 +95,8 @@ public final class DeviceHubModule implements ServiceModule {
     DeviceAuthenticator authenticator = new DeviceAuthenticator(cache, hashPool);
 
     grpc = GrpcServer.startFrom(context, List.of());
+    coapServer = new CoapIngestServer(coap, ingest, registry, authenticator, maxPayloadBytes, context.registry());
+    coapServer.start();
     mqttServer = new MqttIngestServer(vertx, mqtt, authenticator, ingest, context.registry());
     return mqttServer.start(tlsOptions());
   }
@@ -124,6 +131,9 @@ public final class DeviceHubModule implements ServiceModule {
   @Override
   public Future<Void> stop() {
     Future<Void> mqttStopped = mqttServer == null ? Future.succeededFuture() : mqttServer.stop();
+    if (coapServer != null) {
+      coapServer.stop();
+    }
     return mqttStopped
         .compose(v -> grpc == null ? Future.succeededFuture() : grpc.shutdownAsync(vertx, 10_000))
         .onComplete(v -> {

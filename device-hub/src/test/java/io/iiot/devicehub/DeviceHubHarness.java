@@ -40,6 +40,8 @@ public final class DeviceHubHarness implements AutoCloseable {
   public final DeviceHubModule module;
   public final int mqttPort = EmbeddedCassandraExtension.freePort();
   public final int mqttTlsPort = EmbeddedCassandraExtension.freePort();
+  public final int coapPort = EmbeddedCassandraExtension.freePort();
+  public final int coapDtlsPort = EmbeddedCassandraExtension.freePort();
 
   public DeviceHubHarness(Map<String, String> extraEnv) throws Exception {
     Map<String, String> env = new HashMap<>();
@@ -51,6 +53,9 @@ public final class DeviceHubHarness implements AutoCloseable {
     env.put("MQTT_HOST", "127.0.0.1");
     env.put("MQTT_PORT", Integer.toString(mqttPort));
     env.put("MQTT_TLS_PORT", Integer.toString(mqttTlsPort));
+    env.put("COAP_HOST", "127.0.0.1");
+    env.put("COAP_PORT", Integer.toString(coapPort));
+    env.put("COAP_DTLS_PORT", Integer.toString(coapDtlsPort));
     env.putAll(extraEnv);
     ServiceConfig config = ServiceConfig.load("device-hub", env);
     module = new DeviceHubModule(config);
@@ -65,11 +70,17 @@ public final class DeviceHubHarness implements AutoCloseable {
       Set<String> via = id.equals("sensor2") ? Set.of("gw1") : Set.of();
       await(devices.putDevice(new Device(tenant, id, "pump", true, via, Instant.now())));
       await(devices.putPassword(tenant, id, id, hasher.hash(PASSWORD)));
+      await(devices.putPsk(tenant, id, id, psk(id).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     }
   }
 
   public DeviceHubHarness() throws Exception {
     this(Map.of());
+  }
+
+  /** The DTLS pre-shared key of a test device. */
+  public static String psk(String device) {
+    return "key-of-" + device;
   }
 
   public String user(String device) {

@@ -1,0 +1,24 @@
+package io.iiot.devicehub.transport.coap;
+
+import io.iiot.base.config.ServiceConfig;
+
+/**
+ * The {@code coap.*} keys.
+ *
+ * @param dtlsPort 0 turns DTLS off
+ * @param allowUnauthenticated whether plain CoAP may PUT to {@code /t/<tenant>/<device>} without credentials (Hono's
+ *     unauthenticated devices); off by default, since anyone who can reach the port can then write for any device
+ * @param overloadMaxAgeSeconds Max-Age sent with 5.03 when the writer is saturated: when to try again
+ */
+public record CoapSettings(String host, int port, int dtlsPort, boolean allowUnauthenticated,
+    int overloadMaxAgeSeconds) {
+
+  public static CoapSettings from(ServiceConfig config) {
+    return new CoapSettings(
+        config.string("coap.host"),
+        config.port("coap.port"),
+        config.integer("coap.dtls-port", 0, 65535),
+        config.bool("coap.allow-unauthenticated"),
+        config.integer("coap.overload-max-age-seconds", 1, 3600));
+  }
+}

@@ -1,0 +1,153 @@
+package io.iiot.devicehub.transport.coap;
+
+import io.iiot.devicehub.domain.AddressException;
+import io.iiot.devicehub.domain.DeviceRef;
+import io.iiot.devicehub.domain.Endpoint;
+import io.iiot.devicehub.domain.PublishAddress;
+import io.iiot.devicehub.ingest.IngestException;
+import io.iiot.devicehub.ingest.TelemetryIngest;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.security.Principal;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import org.eclipse.californium.core.CoapResource;
+import org.eclipse.californium.core.coap.CoAP.ResponseCode;
+import org.eclipse.californium.core.coap.MediaTypeRegistry;
+import org.eclipse.californium.core.coap.Response;
+import org.eclipse.californium.core.server.resources.CoapExchange;
+import org.eclipse.californium.core.server.resources.Resource;
+import org.eclipse.californium.elements.auth.PreSharedKeyIdentity;
+
+/**
+ * Hono's CoAP telemetry and event resources: {@code /t}, {@code /telemetry}, {@code /e}, {@code /event}, each also
+ * answering every path below it ({@code /t/<tenant>/<device>}, {@code /t//<device>}).
+ *
+ * <ul>
+ *   <li>DTLS-authenticated devices POST (or PUT) to {@code /t}; the device comes from the PSK identity, gateways name
+ *       their device in the path.
+ *   <li>Without DTLS, a request must name tenant and device, and is accepted only if {@code coap.allow-unauthenticated}.
+ *   <li>CON is at least once: {@code 2.04 Changed} only after the durable write. NON is at most once.
+ *   <li>Errors: 4.00 bad payload or address, 4.01 no credentials, 4.03 another tenant or a gateway without rights,
+ *       4.04 unknown or disabled device, 4.13 payload too large, 5.03 with Max-Age when overloaded or Cassandra did
+ *       not acknowledge. The diagnostic payload says what was wrong.
+ * </ul>
+ *
+ * Runs on Californium's threads; responses are sent from whichever thread completes the write.
+ */
+final class TelemetryResource extends CoapResource {
+  private final Endpoint endpoint;
+  private final TelemetryIngest ingest;
+  private final RegistryPskStore psk;
+  private final CoapSettings settings;
+  private final MeterRegistry meters;
+
+  TelemetryResource(String name, Endpoint endpoint, TelemetryIngest ingest, RegistryPskStore psk,
+      CoapSettings settings, MeterRegistry meters) {
+    super(name);
+    this.endpoint = endpoint;
+    this.ingest = ingest;
+    this.psk = psk;
+    this.settings = settings;
+    this.meters = meters;
+  }
+
+  /** Every sub-path is handled here: the path carries tenant and device, not child resources. */
+  @Override
+  public Resource getChild(String name) {
+    return this;
+  }
+
+  @Override
+  public void handlePOST(CoapExchange exchange) {
+    handle(exchange);
+  }
+
+  @Override
+  public void handlePUT(CoapExchange exchange) {
+    handle(exchange);
+  }
+
+  private void handle(CoapExchange exchange) {
+    int qos = exchange.advanced().getRequest().isConfirmable() ? 1 : 0;
+    if (ingest.writer().saturated()) {
+      count(qos, "overloaded");
+      respondUnavailable(exchange, "overloaded: too many writes waiting for storage");
+      return;
+    }
+    PublishAddress address;
+    try {
+      address = PublishAddress.parse(String.join("/", exchange.getRequestOptions().getUriPath()));
+    } catch (AddressException e) {
+      fail(exchange, qos, new IngestException(IngestException.Kind.INVALID_ADDRESS, e.getMessage()));
+      return;
+    }
+    sender(exchange, address).whenComplete((sender, err) -> {
+      if (err != null) {
+        fail(exchange, qos, unwrap(err));
+      } else if (sender.isEmpty()) {
+        count(qos, "unauthenticated");
+        exchange.respond(ResponseCode.UNAUTHORIZED, "use DTLS with a PSK identity auth-id@tenant");
+      } else {
+        int format = exchange.getRequestOptions().getContentFormat();
+        // 42 (octet-stream) and none: let the mapper tell JSON and the binary form apart by the first byte.
+        String contentType = format == MediaTypeRegistry.UNDEFINED || format == MediaTypeRegistry.APPLICATION_OCTET_STREAM
+            ? null : MediaTypeRegistry.toString(format);
+        ingest.publish(sender.get(), address, qos, exchange.getRequestPayload(), contentType)
+            .whenComplete((v, e) -> {
+              if (e == null) {
+                count(qos, "stored");
+                exchange.respond(ResponseCode.CHANGED);
+              } else {
+                fail(exchange, qos, unwrap(e));
+              }
+            });
+      }
+    });
+  }
+
+  /** The authenticated device, or for plain CoAP (when allowed) the device named in the path. */
+  private CompletionStage<Optional<DeviceRef>> sender(CoapExchange exchange, PublishAddress address) {
+    Principal peer = exchange.advanced().getRequest().getSourceContext().getPeerIdentity();
+    if (peer instanceof PreSharedKeyIdentity id) {
+      return psk.device(id.getIdentity());
+    }
+    if (settings.allowUnauthenticated() && !address.tenant().isEmpty() && !address.deviceId().isEmpty()) {
+      return CompletableFuture.completedFuture(Optional.of(new DeviceRef(address.tenant(), address.deviceId())));
+    }
+    return CompletableFuture.completedFuture(Optional.empty());
+  }
+
+  private void fail(CoapExchange exchange, int qos, IngestException e) {
+    count(qos, e.kind().name().toLowerCase(Locale.ROOT));
+    switch (e.kind()) {
+      case OVERLOADED, UNAVAILABLE -> respondUnavailable(exchange, e.getMessage());
+      case FORBIDDEN -> exchange.respond(ResponseCode.FORBIDDEN, e.getMessage());
+      case NOT_FOUND -> exchange.respond(ResponseCode.NOT_FOUND, e.getMessage());
+      case TOO_LARGE -> exchange.respond(ResponseCode.REQUEST_ENTITY_TOO_LARGE, e.getMessage());
+      default -> exchange.respond(ResponseCode.BAD_REQUEST, e.getMessage());
+    }
+  }
+
+  private void respondUnavailable(CoapExchange exchange, String message) {
+    Response r = new Response(ResponseCode.SERVICE_UNAVAILABLE);
+    r.setPayload(message);
+    r.getOptions().setMaxAge(settings.overloadMaxAgeSeconds());
+    exchange.respond(r);
+  }
+
+  private void count(int qos, String outcome) {
+    Counter.builder("devicehub.messages").tag("transport", "coap").tag("qos", Integer.toString(qos))
+        .tag("outcome", outcome).tag("endpoint", endpoint.name().toLowerCase(Locale.ROOT)).register(meters)
+        .increment();
+  }
+
+  private static IngestException unwrap(Throwable err) {
+    Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+    return e instanceof IngestException ie ? ie
+        : new IngestException(IngestException.Kind.UNAVAILABLE, String.valueOf(e.getMessage()));
+  }
+}
