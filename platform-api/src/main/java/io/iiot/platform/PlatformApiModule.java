@@ -75,9 +75,11 @@ public final class PlatformApiModule implements ServiceModule {
     vertx = context.vertx();
     try {
       // Called on a worker thread: preparing statements and seeding may block.
-      TenantStore tenants = new TenantStore(context.session());
-      ApiKeyStore keys = new ApiKeyStore(context.session());
-      TemplateStore templates = new TemplateStore(context.session());
+      // The runtime's session has no current keyspace: every statement names it.
+      String keyspace = context.config().string("cassandra.keyspace");
+      TenantStore tenants = new TenantStore(context.session(), keyspace);
+      ApiKeyStore keys = new ApiKeyStore(context.session(), keyspace);
+      TemplateStore templates = new TemplateStore(context.session(), keyspace);
       int seeded = CatalogSeeder.seed(templates, ShippedCatalog.load()).toCompletableFuture()
           .get(60, TimeUnit.SECONDS);
       LOG.info("onboarding template catalogue: {} templates added", seeded);

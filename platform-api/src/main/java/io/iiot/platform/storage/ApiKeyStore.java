@@ -33,18 +33,18 @@ public final class ApiKeyStore {
   private final PreparedStatement listFirst;
   private final PreparedStatement listAfter;
 
-  public ApiKeyStore(CqlSession session) {
+  public ApiKeyStore(CqlSession session, String keyspace) {
     this.session = session;
-    byId = session.prepare("SELECT key_id, tenant, role, secret_hash FROM api_keys WHERE key_id = ?");
-    insert = session.prepare("INSERT INTO api_keys (key_id, tenant, role, secret_hash, display_name, create_time)"
+    byId = session.prepare("SELECT key_id, tenant, role, secret_hash FROM " + keyspace + ".api_keys WHERE key_id = ?");
+    insert = session.prepare("INSERT INTO " + keyspace + ".api_keys (key_id, tenant, role, secret_hash, display_name, create_time)"
         + " VALUES (?, ?, ?, ?, ?, ?)");
     insertByTenant = session.prepare(
-        "INSERT INTO api_keys_by_tenant (tenant, key_id, display_name, create_time) VALUES (?, ?, ?, ?)");
-    delete = session.prepare("DELETE FROM api_keys WHERE key_id = ?");
-    deleteByTenant = session.prepare("DELETE FROM api_keys_by_tenant WHERE tenant = ? AND key_id = ?");
+        "INSERT INTO " + keyspace + ".api_keys_by_tenant (tenant, key_id, display_name, create_time) VALUES (?, ?, ?, ?)");
+    delete = session.prepare("DELETE FROM " + keyspace + ".api_keys WHERE key_id = ?");
+    deleteByTenant = session.prepare("DELETE FROM " + keyspace + ".api_keys_by_tenant WHERE tenant = ? AND key_id = ?");
     listFirst = session.prepare(
-        "SELECT key_id, display_name, create_time FROM api_keys_by_tenant WHERE tenant = ? LIMIT ?");
-    listAfter = session.prepare("SELECT key_id, display_name, create_time FROM api_keys_by_tenant"
+        "SELECT key_id, display_name, create_time FROM " + keyspace + ".api_keys_by_tenant WHERE tenant = ? LIMIT ?");
+    listAfter = session.prepare("SELECT key_id, display_name, create_time FROM " + keyspace + ".api_keys_by_tenant"
         + " WHERE tenant = ? AND key_id > ? LIMIT ?");
   }
 

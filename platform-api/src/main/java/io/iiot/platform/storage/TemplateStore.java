@@ -35,18 +35,18 @@ public final class TemplateStore {
   private final PreparedStatement deleteIf;
   private final PreparedStatement scan;
 
-  public TemplateStore(CqlSession session) {
+  public TemplateStore(CqlSession session, String keyspace) {
     this.session = session;
     String cols = "scope, template_id, body, create_time, update_time, etag";
-    get = session.prepare("SELECT " + cols + " FROM templates WHERE scope = ? AND template_id = ?");
-    insert = session.prepare("INSERT INTO templates (" + cols + ") VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS");
-    update = session.prepare("UPDATE templates SET body = ?, update_time = ?, etag = ?"
+    get = session.prepare("SELECT " + cols + " FROM " + keyspace + ".templates WHERE scope = ? AND template_id = ?");
+    insert = session.prepare("INSERT INTO " + keyspace + ".templates (" + cols + ") VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS");
+    update = session.prepare("UPDATE " + keyspace + ".templates SET body = ?, update_time = ?, etag = ?"
         + " WHERE scope = ? AND template_id = ? IF EXISTS");
-    updateIf = session.prepare("UPDATE templates SET body = ?, update_time = ?, etag = ?"
+    updateIf = session.prepare("UPDATE " + keyspace + ".templates SET body = ?, update_time = ?, etag = ?"
         + " WHERE scope = ? AND template_id = ? IF etag = ?");
-    delete = session.prepare("DELETE FROM templates WHERE scope = ? AND template_id = ? IF EXISTS");
-    deleteIf = session.prepare("DELETE FROM templates WHERE scope = ? AND template_id = ? IF etag = ?");
-    scan = session.prepare("SELECT " + cols + " FROM templates WHERE scope = ? AND template_id > ?");
+    delete = session.prepare("DELETE FROM " + keyspace + ".templates WHERE scope = ? AND template_id = ? IF EXISTS");
+    deleteIf = session.prepare("DELETE FROM " + keyspace + ".templates WHERE scope = ? AND template_id = ? IF etag = ?");
+    scan = session.prepare("SELECT " + cols + " FROM " + keyspace + ".templates WHERE scope = ? AND template_id > ?");
   }
 
   private static String scope(TemplateName n) {

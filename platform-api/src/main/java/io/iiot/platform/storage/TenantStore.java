@@ -28,18 +28,18 @@ public final class TenantStore {
   private final PreparedStatement first;
   private final PreparedStatement after;
 
-  public TenantStore(CqlSession session) {
+  public TenantStore(CqlSession session, String keyspace) {
     this.session = session;
-    get = session.prepare("SELECT " + COLUMNS + " FROM tenants WHERE tenant_id = ?");
-    insert = session.prepare("INSERT INTO tenants (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS");
+    get = session.prepare("SELECT " + COLUMNS + " FROM " + keyspace + ".tenants WHERE tenant_id = ?");
+    insert = session.prepare("INSERT INTO " + keyspace + ".tenants (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS");
     update = session.prepare(
-        "UPDATE tenants SET display_name = ?, handle_prefix = ?, update_time = ?, etag = ? WHERE tenant_id = ? IF EXISTS");
+        "UPDATE " + keyspace + ".tenants SET display_name = ?, handle_prefix = ?, update_time = ?, etag = ? WHERE tenant_id = ? IF EXISTS");
     updateIf = session.prepare(
-        "UPDATE tenants SET display_name = ?, handle_prefix = ?, update_time = ?, etag = ? WHERE tenant_id = ? IF etag = ?");
-    delete = session.prepare("DELETE FROM tenants WHERE tenant_id = ? IF EXISTS");
-    deleteIf = session.prepare("DELETE FROM tenants WHERE tenant_id = ? IF etag = ?");
-    first = session.prepare("SELECT " + COLUMNS + " FROM tenants LIMIT ?");
-    after = session.prepare("SELECT " + COLUMNS + " FROM tenants WHERE token(tenant_id) > token(?) LIMIT ?");
+        "UPDATE " + keyspace + ".tenants SET display_name = ?, handle_prefix = ?, update_time = ?, etag = ? WHERE tenant_id = ? IF etag = ?");
+    delete = session.prepare("DELETE FROM " + keyspace + ".tenants WHERE tenant_id = ? IF EXISTS");
+    deleteIf = session.prepare("DELETE FROM " + keyspace + ".tenants WHERE tenant_id = ? IF etag = ?");
+    first = session.prepare("SELECT " + COLUMNS + " FROM " + keyspace + ".tenants LIMIT ?");
+    after = session.prepare("SELECT " + COLUMNS + " FROM " + keyspace + ".tenants WHERE token(tenant_id) > token(?) LIMIT ?");
   }
 
   public CompletionStage<Optional<Tenant>> get(String tenantId) {

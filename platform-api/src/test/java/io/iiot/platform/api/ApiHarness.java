@@ -52,9 +52,9 @@ final class ApiHarness implements AutoCloseable {
 
   ApiHarness(RateLimiter limiter) throws Exception {
     CqlSession s = session();
-    keys = new ApiKeyStore(s);
-    TenantStore tenants = new TenantStore(s);
-    TemplateStore templates = new TemplateStore(s);
+    keys = new ApiKeyStore(s, KEYSPACE);
+    TenantStore tenants = new TenantStore(s, KEYSPACE);
+    TemplateStore templates = new TemplateStore(s, KEYSPACE);
     CatalogSeeder.seed(templates, ShippedCatalog.load()).toCompletableFuture().get(60, TimeUnit.SECONDS);
     ApiKeySecrets.NewKey op = ApiKeySecrets.generate();
     keys.save(new Principal(op.keyId(), "_platform", Principal.Role.OPERATOR), op.secretHash(), "test operator")
@@ -77,7 +77,9 @@ final class ApiHarness implements AutoCloseable {
 
   static synchronized CqlSession session() {
     if (session == null) {
-      session = EmbeddedCassandraExtension.session(KEYSPACE, "db/platform");
+      EmbeddedCassandraExtension.session(KEYSPACE, "db/platform").close();
+      // Like the runtime's: no current keyspace, so a statement that does not name it fails here too.
+      session = EmbeddedCassandraExtension.session();
     }
     return session;
   }
