@@ -4,30 +4,99 @@ import io.iiot.base.config.ServiceConfig;
 import io.iiot.base.grpc.GrpcServer;
 import io.iiot.base.runtime.ServiceContext;
 import io.iiot.base.runtime.ServiceModule;
+import io.iiot.resolver.storage.HandleStore;
+import io.iiot.resolver.transport.handle.AuthState;
+import io.iiot.resolver.transport.handle.HandleRequestProcessor;
+import io.iiot.resolver.transport.handle.HandleTcpServer;
+import io.iiot.resolver.transport.handle.HandleUdpServer;
+import io.iiot.resolver.transport.handle.ServerKeys;
+import io.iiot.resolver.transport.handle.SiteRecord;
+import io.iiot.resolver.transport.http.HandleJsonApi;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The transports of resolver-node. */
-final class ResolverNodeModule implements ServiceModule {
+/**
+ * The transports of resolver-node: Handle protocol on UDP and TCP, the handle.net-style JSON API on the HTTP port,
+ * gRPC.
+ *
+ * <pre>
+ * config → server key + site record → Cassandra store (+ cache) → prefix handle 0.NA/&lt;prefix&gt;
+ *   → request processor (auth state) → UDP + TCP listeners, HTTP routes
+ * </pre>
+ */
+public final class ResolverNodeModule implements ServiceModule {
+  private static final Logger LOG = LoggerFactory.getLogger(ResolverNodeModule.class);
+  private final HandleSettings settings;
   private Vertx vertx;
   private GrpcServer grpc;
+  private HandleUdpServer udp;
+  private HandleTcpServer tcp;
+  private HandleStore store;
+  private HandleRequestProcessor processor;
+  private long sweepTimer = -1;
 
-  ResolverNodeModule(ServiceConfig config) {
+  public ResolverNodeModule(ServiceConfig config) {
     // Validate this module's keys now, so a bad value stops the start before anything listens.
     config.string("grpc.host");
     config.port("grpc.port");
+    settings = HandleSettings.from(config);
   }
 
   @Override
   public Future<Void> start(ServiceContext context) {
     vertx = context.vertx();
-    grpc = GrpcServer.startFrom(context, List.of());
-    return Future.succeededFuture();
+    try {
+      ServerKeys keys = ServerKeys.loadOrCreate(settings.serverKeyFile());
+      SiteRecord site = NodeBootstrap.siteRecord(settings, keys, settings.port());
+      store = new HandleStore(context.session(), settings.cacheSize(), settings.cacheMaxAge());
+      NodeBootstrap.ensurePrefixHandle(settings, store, site);
+      AuthState auth = new AuthState(settings.challengeTimeout().toMillis(), settings.sessionTimeout().toMillis(),
+          100_000, settings.maxSessions());
+      sweepTimer = vertx.setPeriodic(5_000, t -> auth.sweep());
+      processor = new HandleRequestProcessor(vertx, store, auth, keys, settings.prefix(), site,
+          settings.maxInFlight());
+      new HandleJsonApi(vertx, store, processor, settings.prefix()).mount(context.ops().router());
+      udp = new HandleUdpServer(vertx, processor);
+      tcp = new HandleTcpServer(vertx, processor, settings.tcpIdleTimeout());
+      grpc = GrpcServer.startFrom(context, List.of());
+      return udp.listen(settings.host(), settings.port())
+          .compose(s -> tcp.listen(settings.host(), settings.port()))
+          .onSuccess(s -> LOG.info("Handle protocol on {}:{} (UDP and TCP), prefix {}", settings.host(),
+              tcp.port(), settings.prefix()))
+          .mapEmpty();
+    } catch (Exception e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  /** The store (tests). */
+  public HandleStore store() {
+    return store;
+  }
+
+  public HandleRequestProcessor processor() {
+    return processor;
+  }
+
+  public HandleSettings settings() {
+    return settings;
   }
 
   @Override
   public Future<Void> stop() {
-    return grpc == null ? Future.succeededFuture() : grpc.shutdownAsync(vertx, 10_000);
+    if (sweepTimer >= 0) {
+      vertx.cancelTimer(sweepTimer);
+    }
+    Future<Void> f = Future.succeededFuture();
+    if (udp != null) {
+      f = f.compose(x -> udp.close());
+    }
+    if (tcp != null) {
+      f = f.compose(x -> tcp.close());
+    }
+    return grpc == null ? f : f.compose(x -> grpc.shutdownAsync(vertx, 10_000));
   }
 }
