@@ -5,6 +5,8 @@ import io.iiot.base.config.ServiceConfig;
 import io.iiot.base.grpc.GrpcServer;
 import io.iiot.base.runtime.ServiceContext;
 import io.iiot.base.runtime.ServiceModule;
+import io.iiot.devicehub.api.DeviceGrpcService;
+import io.iiot.devicehub.domain.PasswordHasher;
 import io.iiot.devicehub.domain.PayloadMapper;
 import io.iiot.devicehub.ingest.DeviceAuthenticator;
 import io.iiot.devicehub.ingest.RegistryCache;
@@ -51,6 +53,7 @@ public final class DeviceHubModule implements ServiceModule {
   private final int maxBatchRows;
   private final int hashThreads;
   private final int hashQueue;
+  private final int pbkdf2Iterations;
   private Vertx vertx;
   private GrpcServer grpc;
   private MqttIngestServer mqttServer;
@@ -75,6 +78,7 @@ public final class DeviceHubModule implements ServiceModule {
     maxBatchRows = config.integer("telemetry.max-batch-rows", 1, 1000);
     hashThreads = config.integer("credentials.hash-threads", 1, 64);
     hashQueue = config.integer("credentials.hash-queue", 1, 1_000_000);
+    pbkdf2Iterations = config.integer("credentials.pbkdf2-iterations", 1000, 10_000_000);
   }
 
   @Override
@@ -94,7 +98,8 @@ public final class DeviceHubModule implements ServiceModule {
         });
     DeviceAuthenticator authenticator = new DeviceAuthenticator(cache, hashPool);
 
-    grpc = GrpcServer.startFrom(context, List.of());
+    grpc = GrpcServer.startFrom(context, List.of(
+        new DeviceGrpcService(registry, new PasswordHasher(pbkdf2Iterations))));
     coapServer = new CoapIngestServer(coap, ingest, registry, authenticator, maxPayloadBytes, context.registry());
     coapServer.start();
     mqttServer = new MqttIngestServer(vertx, mqtt, authenticator, ingest, context.registry());
@@ -121,6 +126,11 @@ public final class DeviceHubModule implements ServiceModule {
   /** The generated development certificate, or null when a certificate is configured or TLS is off. */
   public SelfSignedTls devTls() {
     return devTls;
+  }
+
+  /** The bound gRPC port. */
+  public int grpcPort() {
+    return grpc.port();
   }
 
   /** Bound MQTT ports: plain, then TLS if enabled. */

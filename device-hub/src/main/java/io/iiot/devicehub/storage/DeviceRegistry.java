@@ -36,6 +36,9 @@ public final class DeviceRegistry {
   private final PreparedStatement selectProfile;
   private final PreparedStatement insertDevice;
   private final PreparedStatement selectDevice;
+  private final PreparedStatement insertDeviceIfAbsent;
+  private final PreparedStatement selectDevicesAfter;
+  private final PreparedStatement selectAuthId;
   private final PreparedStatement insertCredential;
   private final PreparedStatement selectCredential;
 
@@ -53,6 +56,11 @@ public final class DeviceRegistry {
         + " created_at) VALUES (?, ?, ?, ?, ?, ?)");
     selectDevice = session.prepare("SELECT profile_id, enabled, via, created_at FROM " + ks
         + "devices WHERE tenant = ? AND device_id = ?");
+    insertDeviceIfAbsent = session.prepare("INSERT INTO " + ks + "devices (tenant, device_id, profile_id, enabled, via,"
+        + " created_at) VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS");
+    selectDevicesAfter = session.prepare("SELECT device_id, profile_id, enabled, via, created_at FROM " + ks
+        + "devices WHERE tenant = ? AND device_id > ? LIMIT ?");
+    selectAuthId = session.prepare("SELECT type FROM " + ks + "credentials WHERE tenant = ? AND auth_id = ? LIMIT 1");
     insertCredential = session.prepare("INSERT INTO " + ks + "credentials (tenant, auth_id, type, device_id, secret, key)"
         + " VALUES (?, ?, ?, ?, ?, ?)");
     selectCredential = session.prepare("SELECT device_id, secret, key FROM " + ks
@@ -98,6 +106,32 @@ public final class DeviceRegistry {
     return session.executeAsync(selectDevice.bind(tenant, deviceId)).thenApply(rs -> Optional.ofNullable(rs.one())
         .map(r -> new Device(tenant, deviceId, r.getString("profile_id"), r.getBoolean("enabled"),
             r.getSet("via", String.class), r.getInstant("created_at"))));
+  }
+
+  /**
+   * Creates a device unless one with its id exists (a lightweight transaction, so two concurrent creates cannot both
+   * win). Completes with whether this call created it.
+   */
+  public CompletionStage<Boolean> createDevice(Device d) {
+    return session.executeAsync(insertDeviceIfAbsent.bind(d.tenant(), d.deviceId(), d.profileId(), d.enabled(),
+        d.via(), d.createdAt())).thenApply(rs -> rs.wasApplied());
+  }
+
+  /** Up to {@code limit} devices of a tenant with ids after {@code afterId} ("" for the first page), by id. */
+  public CompletionStage<List<Device>> devices(String tenant, String afterId, int limit) {
+    return session.executeAsync(selectDevicesAfter.bind(tenant, afterId, limit)).thenApply(rs -> {
+      List<Device> out = new ArrayList<>();
+      for (Row r : rs.currentPage()) {
+        out.add(new Device(tenant, r.getString("device_id"), r.getString("profile_id"), r.getBoolean("enabled"),
+            r.getSet("via", String.class), r.getInstant("created_at")));
+      }
+      return out;
+    });
+  }
+
+  /** Whether any credential uses {@code authId@tenant}. */
+  public CompletionStage<Boolean> authIdTaken(String tenant, String authId) {
+    return session.executeAsync(selectAuthId.bind(tenant, authId)).thenApply(rs -> rs.one() != null);
   }
 
   /** Stores a password credential; {@code hash} is a {@code PasswordHasher} string, never the password. */

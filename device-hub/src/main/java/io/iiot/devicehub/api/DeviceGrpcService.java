@@ -1,0 +1,303 @@
+package io.iiot.devicehub.api;
+
+import com.google.protobuf.Timestamp;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.iiot.device.v1.BatchCreateDevicesRequest;
+import io.iiot.device.v1.BatchCreateDevicesResponse;
+import io.iiot.device.v1.CreateDeviceRequest;
+import io.iiot.device.v1.Credential;
+import io.iiot.device.v1.DeviceProfile;
+import io.iiot.device.v1.DeviceServiceGrpc;
+import io.iiot.device.v1.GetDeviceRequest;
+import io.iiot.device.v1.ListDevicesRequest;
+import io.iiot.device.v1.ListDevicesResponse;
+import io.iiot.device.v1.Metric;
+import io.iiot.device.v1.PutDeviceProfileRequest;
+import io.iiot.device.v1.PutTenantRequest;
+import io.iiot.devicehub.domain.Device;
+import io.iiot.devicehub.domain.MetricSpec;
+import io.iiot.devicehub.domain.MetricType;
+import io.iiot.devicehub.domain.PasswordHasher;
+import io.iiot.devicehub.domain.TelemetrySchema;
+import io.iiot.devicehub.domain.Tenant;
+import io.iiot.devicehub.storage.DeviceRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+/**
+ * {@code iiot.device.v1.DeviceService} (see device.proto for the contract). Runs on gRPC's executor threads, never an
+ * event loop, so it waits for Cassandra there; password hashing (deliberately slow) happens here too, which keeps it
+ * off the pool MQTT logins use.
+ */
+public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImplBase {
+  static final int MAX_BATCH = 1000;
+  private static final Duration STORAGE_WAIT = Duration.ofSeconds(30);
+
+  private final DeviceRegistry registry;
+  private final PasswordHasher hasher;
+
+  public DeviceGrpcService(DeviceRegistry registry, PasswordHasher hasher) {
+    this.registry = registry;
+    this.hasher = hasher;
+  }
+
+  @Override
+  public void putTenant(PutTenantRequest request, StreamObserver<io.iiot.device.v1.Tenant> response) {
+    respond(response, () -> {
+      String id = Names.tenant("tenant.name", request.getTenant().getName());
+      long ttl = request.getTenant().getTelemetryTtlSeconds();
+      if (ttl < 0 || ttl > Tenant.MAX_TTL.toSeconds()) {
+        throw ApiErrors.invalid("tenant.telemetry_ttl_seconds", "must be 0 (forever) to 630720000 (20 years)");
+      }
+      await(registry.putTenant(new Tenant(id, request.getTenant().getEnabled(), Duration.ofSeconds(ttl))));
+      return request.getTenant();
+    });
+  }
+
+  @Override
+  public void putDeviceProfile(PutDeviceProfileRequest request, StreamObserver<DeviceProfile> response) {
+    respond(response, () -> {
+      String[] name = Names.profile("profile.name", request.getProfile().getName());
+      List<MetricSpec> metrics = new ArrayList<>();
+      ApiErrors.Violations violations = new ApiErrors.Violations();
+      List<Metric> in = request.getProfile().getMetricsList();
+      if (in.isEmpty()) {
+        violations.add("profile.metrics", "at least one metric is required");
+      }
+      for (int i = 0; i < in.size(); i++) {
+        Metric m = in.get(i);
+        try {
+          metrics.add(new MetricSpec(m.getId(), m.getName(), type(m.getType()), m.getUnit(), m.getMin(), m.getMax(),
+              m.getMaxLength()));
+        } catch (IllegalArgumentException e) {
+          violations.add("profile.metrics[" + i + "]", e.getMessage());
+        }
+      }
+      violations.throwIfAny();
+      TelemetrySchema schema;
+      try {
+        schema = new TelemetrySchema(metrics);
+      } catch (IllegalArgumentException e) {
+        throw ApiErrors.invalid("profile.metrics", e.getMessage());
+      }
+      requireTenant(name[0]);
+      await(registry.putProfile(name[0], name[1], schema));
+      return request.getProfile();
+    });
+  }
+
+  private static MetricType type(Metric.Type t) {
+    return switch (t) {
+      case NUMBER -> MetricType.NUMBER;
+      case BOOLEAN -> MetricType.BOOLEAN;
+      case TEXT -> MetricType.TEXT;
+      default -> throw new IllegalArgumentException("type must be NUMBER, BOOLEAN or TEXT");
+    };
+  }
+
+  @Override
+  public void batchCreateDevices(BatchCreateDevicesRequest request, StreamObserver<BatchCreateDevicesResponse> out) {
+    respond(out, () -> {
+      String tenant = Names.tenant("parent", request.getParent());
+      List<CreateDeviceRequest> requests = request.getRequestsList();
+      if (requests.isEmpty() || requests.size() > MAX_BATCH) {
+        throw ApiErrors.invalid("requests", "1 to " + MAX_BATCH + " devices per batch, got " + requests.size());
+      }
+      ApiErrors.Violations violations = new ApiErrors.Violations();
+      Set<String> deviceIds = new HashSet<>();
+      Set<String> authIds = new HashSet<>();
+      Set<String> profiles = new LinkedHashSet<>();
+      for (int i = 0; i < requests.size(); i++) {
+        validate(requests.get(i), "requests[" + i + "]", request.getParent(), deviceIds, authIds, profiles, violations);
+      }
+      violations.throwIfAny();
+      requireTenant(tenant);
+      for (String profile : profiles) {
+        if (await(registry.profile(tenant, profile)).isEmpty()) {
+          throw ApiErrors.notFound("iiot.device.v1.DeviceProfile", "tenants/" + tenant + "/profiles/" + profile);
+        }
+      }
+      for (String id : deviceIds) {
+        if (await(registry.device(tenant, id)).isPresent()) {
+          throw ApiErrors.alreadyExists("iiot.device.v1.Device", Names.deviceName(tenant, id));
+        }
+      }
+      for (String authId : authIds) {
+        if (await(registry.authIdTaken(tenant, authId))) {
+          throw ApiErrors.alreadyExists("credential", authId + "@" + tenant);
+        }
+      }
+      BatchCreateDevicesResponse.Builder created = BatchCreateDevicesResponse.newBuilder();
+      Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+      for (CreateDeviceRequest r : requests) {
+        Device d = new Device(tenant, r.getDeviceId(), r.getDevice().getProfile(), r.getDevice().getEnabled(),
+            Set.copyOf(r.getDevice().getViaList()), now);
+        // Credentials first: a device is usable only once it exists, so a half-done request never leaves a device
+        // without the credentials it was created with.
+        for (Credential c : r.getCredentialsList()) {
+          String authId = c.getAuthId().isEmpty() ? d.deviceId() : c.getAuthId();
+          if (c.hasPassword()) {
+            await(registry.putPassword(tenant, authId, d.deviceId(), hasher.hash(c.getPassword())));
+          } else {
+            await(registry.putPsk(tenant, authId, d.deviceId(), c.getPsk().toByteArray()));
+          }
+        }
+        if (!await(registry.createDevice(d))) {
+          throw ApiErrors.alreadyExists("iiot.device.v1.Device", Names.deviceName(tenant, d.deviceId()));
+        }
+        created.addDevices(toProto(d));
+      }
+      return created.build();
+    });
+  }
+
+  private static void validate(CreateDeviceRequest r, String at, String parent, Set<String> deviceIds,
+      Set<String> authIds, Set<String> profiles, ApiErrors.Violations v) {
+    if (!r.getParent().isEmpty() && !r.getParent().equals(parent)) {
+      v.add(at + ".parent", "must be empty or the batch's parent " + parent);
+    }
+    if (!validId(r.getDeviceId())) {
+      v.add(at + ".device_id", "1-128 letters, digits, '_', '.', ':', '-', starting with a letter or digit");
+    } else if (!deviceIds.add(r.getDeviceId())) {
+      v.add(at + ".device_id", "'" + r.getDeviceId() + "' appears twice in the batch");
+    }
+    if (!validId(r.getDevice().getProfile())) {
+      v.add(at + ".device.profile", "required: the id of a device profile of the tenant");
+    } else {
+      profiles.add(r.getDevice().getProfile());
+    }
+    for (int j = 0; j < r.getDevice().getViaCount(); j++) {
+      if (!validId(r.getDevice().getVia(j))) {
+        v.add(at + ".device.via[" + j + "]", "not a device id");
+      }
+    }
+    for (int j = 0; j < r.getCredentialsCount(); j++) {
+      Credential c = r.getCredentials(j);
+      String cat = at + ".credentials[" + j + "]";
+      String authId = c.getAuthId().isEmpty() ? r.getDeviceId() : c.getAuthId();
+      if (!validId(authId)) {
+        if (!c.getAuthId().isEmpty()) { // a defaulted one repeats the device_id violation
+          v.add(cat + ".auth_id", "1-128 letters, digits, '_', '.', ':', '-'");
+        }
+      } else if (!authIds.add(authId)) {
+        v.add(cat + ".auth_id", "'" + authId + "' appears twice in the batch");
+      }
+      switch (c.getSecretCase()) {
+        case PASSWORD -> {
+          int n = c.getPassword().length();
+          if (n < 8 || n > 256) {
+            v.add(cat + ".password", "8 to 256 characters");
+          }
+        }
+        case PSK -> {
+          int n = c.getPsk().size();
+          if (n < 8 || n > 64) {
+            v.add(cat + ".psk", "8 to 64 bytes");
+          }
+        }
+        default -> v.add(cat, "set password or psk");
+      }
+    }
+  }
+
+  @Override
+  public void getDevice(GetDeviceRequest request, StreamObserver<io.iiot.device.v1.Device> response) {
+    respond(response, () -> {
+      String[] name = Names.device("name", request.getName());
+      return toProto(await(registry.device(name[0], name[1]))
+          .orElseThrow(() -> ApiErrors.notFound("iiot.device.v1.Device", request.getName())));
+    });
+  }
+
+  @Override
+  public void listDevices(ListDevicesRequest request, StreamObserver<ListDevicesResponse> response) {
+    respond(response, () -> {
+      String tenant = Names.tenant("parent", request.getParent());
+      int size = request.getPageSize() == 0 ? 100 : request.getPageSize();
+      if (size < 1 || size > 1000) {
+        throw ApiErrors.invalid("page_size", "1 to 1000 (0 means 100)");
+      }
+      String after = "";
+      if (!request.getPageToken().isEmpty()) {
+        try {
+          after = new String(Base64.getUrlDecoder().decode(request.getPageToken()), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+          throw ApiErrors.invalid("page_token", "not a token from a previous response");
+        }
+      }
+      // One more than asked tells whether another page follows.
+      List<Device> page = await(registry.devices(tenant, after, size + 1));
+      ListDevicesResponse.Builder b = ListDevicesResponse.newBuilder();
+      page.stream().limit(size).forEach(d -> b.addDevices(toProto(d)));
+      if (page.size() > size) {
+        b.setNextPageToken(Base64.getUrlEncoder().withoutPadding()
+            .encodeToString(page.get(size - 1).deviceId().getBytes(StandardCharsets.UTF_8)));
+      }
+      return b.build();
+    });
+  }
+
+  private void requireTenant(String tenant) {
+    if (await(registry.tenant(tenant)).isEmpty()) {
+      throw ApiErrors.notFound("iiot.device.v1.Tenant", "tenants/" + tenant);
+    }
+  }
+
+  private static io.iiot.device.v1.Device toProto(Device d) {
+    return io.iiot.device.v1.Device.newBuilder()
+        .setName(Names.deviceName(d.tenant(), d.deviceId()))
+        .setProfile(d.profileId())
+        .setEnabled(d.enabled())
+        .setCreateTime(Timestamp.newBuilder().setSeconds(d.createdAt().getEpochSecond())
+            .setNanos(d.createdAt().getNano()))
+        .addAllVia(d.via().stream().sorted().toList())
+        .build();
+  }
+
+  private static boolean validId(String id) {
+    return id != null && Device.ID.matcher(id).matches();
+  }
+
+  private static <T> T await(CompletionStage<T> stage) {
+    try {
+      return stage.toCompletableFuture().get(STORAGE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
+    } catch (ExecutionException | TimeoutException e) {
+      Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+      throw Status.UNAVAILABLE.withDescription("storage did not answer: " + cause.getMessage()).withCause(cause)
+          .asRuntimeException();
+    }
+  }
+
+  private static <T> void respond(StreamObserver<T> observer, Supplier<T> call) {
+    T result;
+    try {
+      result = call.get();
+    } catch (StatusRuntimeException e) {
+      observer.onError(e);
+      return;
+    } catch (RuntimeException e) {
+      observer.onError(Status.INTERNAL.withDescription(e.toString()).asRuntimeException());
+      return;
+    }
+    observer.onNext(result);
+    observer.onCompleted();
+  }
+}

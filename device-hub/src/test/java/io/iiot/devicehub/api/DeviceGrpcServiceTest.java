@@ -1,0 +1,186 @@
+package io.iiot.devicehub.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import com.google.protobuf.ByteString;
+import com.google.rpc.BadRequest;
+import com.google.rpc.ResourceInfo;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.protobuf.StatusProto;
+import io.iiot.base.testing.EmbeddedCassandraExtension;
+import io.iiot.device.v1.BatchCreateDevicesRequest;
+import io.iiot.device.v1.BatchCreateDevicesResponse;
+import io.iiot.device.v1.CreateDeviceRequest;
+import io.iiot.device.v1.Credential;
+import io.iiot.device.v1.Device;
+import io.iiot.device.v1.DeviceProfile;
+import io.iiot.device.v1.DeviceServiceGrpc;
+import io.iiot.device.v1.GetDeviceRequest;
+import io.iiot.device.v1.ListDevicesRequest;
+import io.iiot.device.v1.ListDevicesResponse;
+import io.iiot.device.v1.Metric;
+import io.iiot.device.v1.PutDeviceProfileRequest;
+import io.iiot.device.v1.PutTenantRequest;
+import io.iiot.device.v1.Tenant;
+import io.iiot.devicehub.DeviceHubHarness;
+import io.iiot.devicehub.transport.mqtt.Cli;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** iiot.device.v1 over a real gRPC channel: provisioning that devices can then use, and rich errors. */
+@ExtendWith(EmbeddedCassandraExtension.class)
+class DeviceGrpcServiceTest {
+  private static DeviceHubHarness hub;
+  private static ManagedChannel channel;
+  private static DeviceServiceGrpc.DeviceServiceBlockingStub api;
+  private final String tenant = "g" + UUID.randomUUID().toString().substring(0, 8);
+
+  @BeforeAll
+  static void start() throws Exception {
+    hub = new DeviceHubHarness();
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", hub.module.grpcPort()).usePlaintext().build();
+    api = DeviceServiceGrpc.newBlockingStub(channel);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    channel.shutdownNow();
+    hub.close();
+  }
+
+  private void tenantWithProfile() {
+    api.putTenant(PutTenantRequest.newBuilder().setTenant(Tenant.newBuilder().setName("tenants/" + tenant)
+        .setEnabled(true).setTelemetryTtlSeconds(86_400 * 30)).build());
+    api.putDeviceProfile(PutDeviceProfileRequest.newBuilder().setProfile(DeviceProfile.newBuilder()
+        .setName("tenants/" + tenant + "/profiles/press")
+        .addMetrics(Metric.newBuilder().setName("force").setId(1).setType(Metric.Type.NUMBER).setUnit("kN")
+            .setMin(0).setMax(500))).build());
+  }
+
+  private static CreateDeviceRequest device(String id, Credential... credentials) {
+    return CreateDeviceRequest.newBuilder().setDeviceId(id)
+        .setDevice(Device.newBuilder().setProfile("press").setEnabled(true))
+        .addAllCredentials(List.of(credentials)).build();
+  }
+
+  private static Credential password(String pw) {
+    return Credential.newBuilder().setPassword(pw).build();
+  }
+
+  @Test
+  void aBatchCreatedDeviceCanPublishOverMqttAndIsListed() throws Exception {
+    tenantWithProfile();
+    List<CreateDeviceRequest> batch = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      batch.add(device("press-" + i, password("secret-" + i + "-xyz"),
+          Credential.newBuilder().setAuthId("press-" + i + "-dtls").setPsk(ByteString.copyFromUtf8("psk-" + i + "-key"))
+              .build()));
+    }
+    BatchCreateDevicesResponse created = api.batchCreateDevices(BatchCreateDevicesRequest.newBuilder()
+        .setParent("tenants/" + tenant).addAllRequests(batch).build());
+
+    assertThat(created.getDevicesList()).extracting(Device::getName)
+        .containsExactly("tenants/" + tenant + "/devices/press-0", "tenants/" + tenant + "/devices/press-1",
+            "tenants/" + tenant + "/devices/press-2", "tenants/" + tenant + "/devices/press-3",
+            "tenants/" + tenant + "/devices/press-4");
+    assertThat(api.getDevice(GetDeviceRequest.newBuilder().setName("tenants/" + tenant + "/devices/press-3").build()))
+        .isEqualTo(created.getDevices(3));
+
+    ListDevicesResponse first = api.listDevices(ListDevicesRequest.newBuilder().setParent("tenants/" + tenant)
+        .setPageSize(3).build());
+    ListDevicesResponse second = api.listDevices(ListDevicesRequest.newBuilder().setParent("tenants/" + tenant)
+        .setPageSize(3).setPageToken(first.getNextPageToken()).build());
+    assertThat(first.getDevicesList()).extracting(Device::getName).hasSize(3);
+    assertThat(second.getDevicesList()).extracting(Device::getName)
+        .containsExactly("tenants/" + tenant + "/devices/press-3", "tenants/" + tenant + "/devices/press-4");
+    assertThat(second.getNextPageToken()).isEmpty();
+
+    long ts = Instant.now().minusSeconds(10).toEpochMilli();
+    Cli cli = Cli.run(List.of("mosquitto_pub", "-h", "127.0.0.1", "-p", Integer.toString(hub.mqttPort), "-q", "1",
+        "-u", "press-2@" + tenant, "-P", "secret-2-xyz", "-t", "t", "-m", "{\"ts\": " + ts + ", \"force\": 125.5}"));
+    assertThat(cli.exit()).as(cli.output()).isZero();
+    assertThat(hub.session.execute("SELECT value_double, TTL(value_double) AS ttl FROM telemetry WHERE tenant = ?"
+            + " AND device_id = 'press-2' AND day = ?", tenant,
+        java.time.LocalDate.ofInstant(Instant.ofEpochMilli(ts), java.time.ZoneOffset.UTC)).all())
+        .singleElement().satisfies(r -> {
+          assertThat(r.getDouble("value_double")).isEqualTo(125.5);
+          assertThat(r.getInt("ttl")).isBetween(86_400 * 30 - 120, 86_400 * 30);
+        });
+  }
+
+  @Test
+  void invalidFieldsAreAllReportedAsBadRequestAndNothingIsCreated() {
+    tenantWithProfile();
+    StatusRuntimeException e = catchThrowableOfType(() -> api.batchCreateDevices(BatchCreateDevicesRequest.newBuilder()
+        .setParent("tenants/" + tenant)
+        .addRequests(device("ok-1", password("long-enough")))
+        .addRequests(device("bad id!", password("short")))
+        .addRequests(device("ok-1")).build()), StatusRuntimeException.class);
+
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    BadRequest details = unpack(e, BadRequest.class);
+    assertThat(details.getFieldViolationsList()).extracting(BadRequest.FieldViolation::getField)
+        .containsExactly("requests[1].device_id", "requests[1].credentials[0].password", "requests[2].device_id");
+    assertThat(notFound("tenants/" + tenant + "/devices/ok-1").getCode()).isEqualTo(Status.Code.NOT_FOUND);
+  }
+
+  @Test
+  void anExistingDeviceFailsTheWholeBatchBeforeAnythingIsWritten() {
+    tenantWithProfile();
+    api.batchCreateDevices(BatchCreateDevicesRequest.newBuilder().setParent("tenants/" + tenant)
+        .addRequests(device("taken", password("long-enough"))).build());
+
+    StatusRuntimeException e = catchThrowableOfType(() -> api.batchCreateDevices(BatchCreateDevicesRequest.newBuilder()
+        .setParent("tenants/" + tenant).addRequests(device("fresh")).addRequests(device("taken")).build()),
+        StatusRuntimeException.class);
+
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS);
+    assertThat(unpack(e, ResourceInfo.class).getResourceName()).isEqualTo("tenants/" + tenant + "/devices/taken");
+    assertThat(notFound("tenants/" + tenant + "/devices/fresh").getCode()).isEqualTo(Status.Code.NOT_FOUND);
+  }
+
+  @Test
+  void unknownTenantsAndProfilesAreNotFound() {
+    StatusRuntimeException noTenant = catchThrowableOfType(() -> api.batchCreateDevices(
+        BatchCreateDevicesRequest.newBuilder().setParent("tenants/nobody-" + tenant).addRequests(device("d1")).build()),
+        StatusRuntimeException.class);
+    assertThat(noTenant.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(unpack(noTenant, ResourceInfo.class).getResourceName()).isEqualTo("tenants/nobody-" + tenant);
+
+    tenantWithProfile();
+    StatusRuntimeException noProfile = catchThrowableOfType(() -> api.batchCreateDevices(
+        BatchCreateDevicesRequest.newBuilder().setParent("tenants/" + tenant).addRequests(CreateDeviceRequest
+            .newBuilder().setDeviceId("d1").setDevice(Device.newBuilder().setProfile("lathe"))).build()),
+        StatusRuntimeException.class);
+    assertThat(noProfile.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(notFound("bogus").getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+  }
+
+  private static Status notFound(String name) {
+    return catchThrowableOfType(() -> api.getDevice(GetDeviceRequest.newBuilder().setName(name).build()),
+        StatusRuntimeException.class).getStatus();
+  }
+
+  private static <T extends com.google.protobuf.Message> T unpack(StatusRuntimeException e, Class<T> type) {
+    try {
+      for (com.google.protobuf.Any any : StatusProto.fromThrowable(e).getDetailsList()) {
+        if (any.is(type)) {
+          return any.unpack(type);
+        }
+      }
+    } catch (com.google.protobuf.InvalidProtocolBufferException ex) {
+      throw new AssertionError(ex);
+    }
+    throw new AssertionError("no " + type.getSimpleName() + " in " + e);
+  }
+}
