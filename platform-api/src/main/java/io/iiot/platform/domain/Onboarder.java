@@ -1,0 +1,200 @@
+package io.iiot.platform.domain;
+
+import com.google.rpc.Code;
+import io.iiot.platform.v1.CredentialPolicy;
+import io.iiot.platform.v1.Credentials;
+import io.iiot.platform.v1.Machine;
+import io.iiot.platform.v1.MachineResult;
+import io.iiot.platform.v1.OnboardDevicesResponse;
+import io.iiot.platform.v1.OnboardingTemplate;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * One-call onboarding of a batch of machines from a template, in two steps per machine: identifier (resolver-node),
+ * then device with credentials (device-hub).
+ *
+ * <p>Policy on partial failure: <b>compensate</b>. A machine whose device cannot be created has its identifier deleted
+ * again, so every machine ends either fully onboarded or not at all. The rows are validated together first; one bad
+ * row rejects the whole call before anything is written.
+ */
+public final class Onboarder {
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private final IdentifierRegistry identifiers;
+  private final DeviceDirectory devices;
+  private final String mqttUri;
+  private final String coapUri;
+
+  /** {@code mqttUri} and {@code coapUri} are what devices should connect to, e.g. {@code mqtts://hub:8883}. */
+  public Onboarder(IdentifierRegistry identifiers, DeviceDirectory devices, String mqttUri, String coapUri) {
+    this.identifiers = identifiers;
+    this.devices = devices;
+    this.mqttUri = mqttUri;
+    this.coapUri = coapUri;
+  }
+
+  public CompletionStage<OnboardDevicesResponse> onboard(String tenant, String handlePrefix,
+      OnboardingTemplate template, List<Machine> machines) {
+    List<FieldViolation> bad = new ArrayList<>(MachineRows.check(template, machines));
+    if (template.getCredentialPolicy().getType() == CredentialPolicy.Type.X509_CERTIFICATE) {
+      // Certificates need issuance from a CA (CSR per device); generating a password would silently change the policy.
+      bad.add(new FieldViolation("template", "templates with X509_CERTIFICATE credentials cannot be onboarded yet:"
+          + " certificate issuance is not available; use a PASSWORD or DTLS_PSK template"));
+    }
+    if (!bad.isEmpty()) {
+      return CompletableFuture.failedFuture(new InvalidRequestException(bad));
+    }
+    List<IdentifierRegistry.NewIdentifier> ids = new ArrayList<>(machines.size());
+    for (Machine m : machines) {
+      ids.add(new IdentifierRegistry.NewIdentifier(handlePrefix + "/" + m.getMachineId(), m.getIdentifierValuesMap()));
+    }
+    List<String> allHandles = ids.stream().map(IdentifierRegistry.NewIdentifier::handle).toList();
+    return identifiers.register(template.getIdentifierTemplate(), ids).handle((idOutcomes, err) -> {
+      if (err != null) {
+        // Unknown how far the registry got: remove every identifier of the batch (deleting a missing one is a no-op).
+        List<Integer> everyRow = java.util.stream.IntStream.range(0, machines.size()).boxed().toList();
+        return compensate(allHandles, everyRow, machines,
+            allFailed(machines, "identifier registration failed: " + cause(err)));
+      }
+      return createDevices(tenant, handlePrefix, template, machines, ids, idOutcomes);
+    }).thenCompose(f -> f);
+  }
+
+  private CompletionStage<OnboardDevicesResponse> createDevices(String tenant, String handlePrefix,
+      OnboardingTemplate template, List<Machine> machines, List<IdentifierRegistry.NewIdentifier> ids,
+      List<RowOutcome> idOutcomes) {
+    List<Integer> withId = new ArrayList<>();
+    List<DeviceDirectory.NewDevice> toCreate = new ArrayList<>();
+    for (int i = 0; i < machines.size(); i++) {
+      if (idOutcomes.get(i).ok()) {
+        withId.add(i);
+        toCreate.add(newDevice(tenant, template.getCredentialPolicy(), machines.get(i)));
+      }
+    }
+    CompletionStage<List<RowOutcome>> created = toCreate.isEmpty()
+        ? CompletableFuture.completedFuture(List.of())
+        : devices.createDevices(tenant, template.getDeviceProfile(), toCreate);
+    return created.handle((devOutcomes, err) -> {
+      MachineResult[] results = new MachineResult[machines.size()];
+      List<String> orphans = new ArrayList<>();
+      List<Integer> orphanRows = new ArrayList<>();
+      for (int i = 0; i < machines.size(); i++) {
+        if (!idOutcomes.get(i).ok()) {
+          results[i] = failed(machines.get(i), Code.ABORTED,
+              "identifier not registered: " + idOutcomes.get(i).failure().get());
+        }
+      }
+      for (int k = 0; k < withId.size(); k++) {
+        int i = withId.get(k);
+        Machine m = machines.get(i);
+        if (err == null && devOutcomes.get(k).ok()) {
+          results[i] = onboarded(tenant, handlePrefix, template, m, toCreate.get(k));
+        } else {
+          orphans.add(ids.get(i).handle());
+          orphanRows.add(i);
+          String why = err == null ? devOutcomes.get(k).failure().get() : "device-hub failed: " + cause(err);
+          results[i] = failed(m, err == null ? Code.ABORTED : Code.UNAVAILABLE, "device not created: " + why);
+        }
+      }
+      if (err != null) {
+        // Some devices may exist although the call failed: remove them too.
+        List<String> deviceIds = toCreate.stream().map(DeviceDirectory.NewDevice::deviceId).toList();
+        return devices.deleteDevices(tenant, deviceIds).handle((v, e) -> e)
+            .thenCompose(e -> compensate(orphans, orphanRows, machines, results));
+      }
+      return compensate(orphans, orphanRows, machines, results);
+    }).thenCompose(f -> f);
+  }
+
+  /**
+   * Removes the identifiers of machines that failed, then answers. If removal itself fails, those rows say so:
+   * their identifier may remain without a device.
+   */
+  private CompletionStage<OnboardDevicesResponse> compensate(List<String> handles, List<Integer> rows,
+      List<Machine> machines, MachineResult[] results) {
+    if (handles.isEmpty()) {
+      return CompletableFuture.completedFuture(response(results));
+    }
+    return identifiers.delete(handles).handle((v, err) -> {
+      for (int i : rows) {
+        MachineResult r = results[i];
+        results[i] = err == null
+            ? failed(machines.get(i), Code.forNumber(r.getStatus().getCode()),
+                r.getStatus().getMessage() + "; its identifier was removed again")
+            : failed(machines.get(i), Code.INTERNAL, r.getStatus().getMessage()
+                + "; removing its identifier failed too (" + cause(err) + "), so it may remain registered");
+      }
+      return response(results);
+    });
+  }
+
+  private static MachineResult[] allFailed(List<Machine> machines, String why) {
+    MachineResult[] out = new MachineResult[machines.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = failed(machines.get(i), Code.UNAVAILABLE, why);
+    }
+    return out;
+  }
+
+  private static String cause(Throwable err) {
+    Throwable e = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
+        ? err.getCause() : err;
+    return String.valueOf(e.getMessage());
+  }
+
+  private DeviceDirectory.NewDevice newDevice(String tenant, CredentialPolicy policy, Machine m) {
+    String secret = m.getSuppliedSecret().isEmpty() ? generateSecret(policy.getSecretBytes()) : m.getSuppliedSecret();
+    return new DeviceDirectory.NewDevice(m.getMachineId(), m.getDisplayName(), m.getLabelsMap(), policy.getType(),
+        m.getMachineId() + "@" + tenant, secret);
+  }
+
+  static String generateSecret(int bytes) {
+    byte[] b = new byte[bytes];
+    RANDOM.nextBytes(b);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+  }
+
+  private MachineResult onboarded(String tenant, String prefix, OnboardingTemplate template, Machine m,
+      DeviceDirectory.NewDevice d) {
+    return MachineResult.newBuilder()
+        .setMachineId(m.getMachineId())
+        .setStatus(com.google.rpc.Status.newBuilder().setCode(Code.OK_VALUE))
+        .setIdentifier(prefix + "/" + m.getMachineId())
+        .setDevice("tenants/" + tenant + "/devices/" + m.getMachineId())
+        .setCredentials(Credentials.newBuilder().setType(credentialType(template.getCredentialPolicy().getType()))
+            .setAuthId(d.authId()).setSecret(d.secret()))
+        .setMqttUri(mqttUri)
+        .setCoapUri(coapUri)
+        .build();
+  }
+
+  private static MachineResult failed(Machine m, Code code, String why) {
+    return MachineResult.newBuilder().setMachineId(m.getMachineId())
+        .setStatus(com.google.rpc.Status.newBuilder().setCode(code.getNumber()).setMessage(why)).build();
+  }
+
+  private static OnboardDevicesResponse response(MachineResult[] results) {
+    OnboardDevicesResponse.Builder b = OnboardDevicesResponse.newBuilder();
+    int ok = 0;
+    for (MachineResult r : results) {
+      b.addResults(r);
+      if (r.getStatus().getCode() == Code.OK_VALUE) {
+        ok++;
+      }
+    }
+    return b.setOnboardedCount(ok).setFailedCount(results.length - ok).build();
+  }
+
+  static String credentialType(CredentialPolicy.Type t) {
+    return switch (t) {
+      case PASSWORD -> "password";
+      case DTLS_PSK -> "dtls-psk";
+      case X509_CERTIFICATE -> "x509";
+      default -> throw new IllegalArgumentException("credential type " + t);
+    };
+  }
+}
