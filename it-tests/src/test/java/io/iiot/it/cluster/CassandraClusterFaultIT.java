@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Test;
  * Three real Cassandra nodes (127.0.0.1-3, one data centre, device-hub's keyspace on NetworkTopologyStrategy with
  * replication factor 3, LOCAL_QUORUM through the services' own connector) take a steady stream of telemetry inserts
  * while one node is killed with {@code kill -9} and restarted. Every write the cluster acknowledged must be readable
- * afterwards; the error rate and throughput before, during and after the fault are written to docs/BENCHMARKS.md.
+ * afterwards, and every LOCAL_QUORUM read of a just-acknowledged row during the run must return it; the error rate and
+ * throughput before, during and after the fault are written to docs/BENCHMARKS.md.
  *
  * <p>Runs only with {@code mvn -B -pl it-tests verify -Pcluster} (about 3 minutes on 2 cores).
  */
@@ -68,7 +69,8 @@ class CassandraClusterFaultIT {
         EmbeddedCassandra victim = cluster.node(VICTIM);
         String victimAddress = LoopbackCluster.address(VICTIM);
         Timeline t = new Timeline();
-        try (SteadyWriteLoad load = new SteadyWriteLoad(session, KEYSPACE, IN_FLIGHT).start()) {
+        try (SteadyWriteLoad load = new SteadyWriteLoad(session, KEYSPACE, IN_FLIGHT).start();
+            ReadYourWritesProbe reads = new ReadYourWritesProbe(session, KEYSPACE, load).start()) {
           sleepUntil(load, WARM_UP_S + BEFORE_S);
           t.kill = load.elapsedSeconds();
           victim.kill();
@@ -84,14 +86,18 @@ class CassandraClusterFaultIT {
           t.driverUp = load.elapsedSeconds();
           sleepUntil(load, t.driverUp + AFTER_S);
           t.end = load.elapsedSeconds();
+          reads.close();
           load.close();
 
           Set<Long> stored = readAll(session, load);
           Set<Long> lost = new HashSet<>(load.acked());
           lost.removeAll(stored);
-          Report r = new Report(load, t, lost.size(), stored.size(), clusterStartS);
+          Report r = new Report(load, reads, t, lost.size(), stored.size(), clusterStartS);
           r.write();
           assertThat(lost).as("acknowledged writes missing after the fault").isEmpty();
+          assertThat(reads.firstWrong()).as("a LOCAL_QUORUM read that missed an acknowledged write").isNull();
+          assertThat(reads.correct((int) Math.ceil(t.kill), (int) t.restart))
+              .as("reads answered while the node was down").isPositive();
           assertThat(load.acked((int) Math.ceil(t.kill), (int) t.restart))
               .as("writes acknowledged while the node was down").isPositive();
           assertThat(load.acked((int) Math.ceil(t.driverUp), (int) t.end))
@@ -143,7 +149,8 @@ class CassandraClusterFaultIT {
   }
 
   /** The figures of one run, as a section of docs/BENCHMARKS.md. */
-  private record Report(SteadyWriteLoad load, Timeline t, int lost, int stored, double clusterStartS) {
+  private record Report(SteadyWriteLoad load, ReadYourWritesProbe reads, Timeline t, int lost, int stored,
+      double clusterStartS) {
     void write() throws Exception {
       int before0 = WARM_UP_S;
       int before1 = (int) t.kill;
@@ -157,10 +164,13 @@ class CassandraClusterFaultIT {
       md.append("Three real Cassandra 5.0 nodes (`EmbeddedCassandra`, 512 MB heap each, batch commit log) on 127.0.0.1-3 of")
           .append(" one 2-core machine, shared with the client; device-hub's keyspace and migrations on")
           .append(" `NetworkTopologyStrategy:dc1=3`, `LOCAL_QUORUM`, through the services' `CassandraConnector`.")
-          .append(" One telemetry row per insert, idempotent, ").append(IN_FLIGHT).append(" in flight.")
+          .append(" One telemetry row per insert, idempotent, ").append(IN_FLIGHT).append(" in flight; alongside,")
+          .append(" 16 reads in flight of just-acknowledged rows at LOCAL_QUORUM (a missing row or another value would")
+          .append(" be a wrong read).")
           .append(" Node 127.0.0.").append(VICTIM + 1).append(" is killed with SIGKILL after ")
           .append(WARM_UP_S + BEFORE_S).append(" s of load and restarted ").append(DOWN_S).append(" s later.\n\n");
-      md.append("| phase | seconds | writes acknowledged/s | failed writes | error rate |\n|---|---|---|---|---|\n");
+      md.append("| phase | seconds | writes acknowledged/s | failed writes | write error rate | reads/s"
+          + " | wrong reads | failed reads |\n|---|---|---|---|---|---|---|---|\n");
       row(md, "before (all 3 up)", before0, before1);
       row(md, "node down (kill until restart begins)", fault0, (int) t.restart);
       row(md, "node restarting (until the driver sees it up)", (int) Math.ceil(t.restart), fault1 + 1);
@@ -193,8 +203,9 @@ class CassandraClusterFaultIT {
       long acked = load.acked(from, to);
       long failed = load.failed(from, to);
       int seconds = Math.max(1, to - from);
-      md.append(String.format("| %s | %d | %d | %d | %.3f %% |%n", phase, seconds, acked / seconds, failed,
-          acked + failed == 0 ? 0.0 : 100.0 * failed / (acked + failed)));
+      md.append(String.format("| %s | %d | %d | %d | %.3f %% | %d | %d | %d |%n", phase, seconds, acked / seconds,
+          failed, acked + failed == 0 ? 0.0 : 100.0 * failed / (acked + failed),
+          (reads.correct(from, to) + reads.wrong(from, to)) / seconds, reads.wrong(from, to), reads.failed(from, to)));
     }
 
     private static String mark(int from, double at, String letter) {

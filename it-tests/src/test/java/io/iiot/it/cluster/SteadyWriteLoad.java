@@ -31,6 +31,8 @@ final class SteadyWriteLoad implements AutoCloseable {
   private final long baseMillis = Instant.now().toEpochMilli();
   private final LocalDate day = LocalDate.now(ZoneOffset.UTC);
   private final Set<Long> acked = ConcurrentHashMap.newKeySet();
+  /** The most recently acknowledged sequence numbers (+1; 0 = empty slot), for readers checking them. */
+  private final AtomicLongArray recent = new AtomicLongArray(4096);
   private final Map<String, Long> errorKinds = new ConcurrentHashMap<>();
   private final AtomicLongArray ackedPerSecond = new AtomicLongArray(3600);
   private final AtomicLongArray failedPerSecond = new AtomicLongArray(3600);
@@ -76,6 +78,7 @@ final class SteadyWriteLoad implements AutoCloseable {
             int second = (int) Math.min(ackedPerSecond.length() - 1, (System.nanoTime() - startNanos) / 1_000_000_000L);
             if (err == null) {
               acked.add(id);
+              recent.set((int) (id % recent.length()), id + 1);
               ackedPerSecond.incrementAndGet(second);
             } else {
               failedPerSecond.incrementAndGet(second);
@@ -84,6 +87,16 @@ final class SteadyWriteLoad implements AutoCloseable {
             inFlight.release();
           });
     }
+  }
+
+  /** A recently acknowledged sequence number, or -1 if none yet. */
+  long recentlyAcked(int slot) {
+    return recent.get(Math.floorMod(slot, recent.length())) - 1;
+  }
+
+  /** The timestamp of the row written for sequence number {@code id}. */
+  Instant ts(long id) {
+    return Instant.ofEpochMilli(baseMillis + id);
   }
 
   static String device(long id) {
