@@ -15,7 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Owns a service's one {@link CqlSession}: connects (retrying until Cassandra answers), applies the schema migrations,
+ * Owns a service's one {@link CqlSession}, whose default keyspace is the service's own: connects (retrying until Cassandra answers), applies the schema migrations,
  * answers readiness probes and closes the session on shutdown.
  *
  * <p>Thread model: {@link #start()} and {@link #close()} may be called from any thread; connection and migration run on
@@ -60,6 +60,9 @@ public final class CassandraConnector {
       CqlSession s = session != null ? session : open();
       session = s;
       int applied = new SchemaMigrator(s, settings.keyspace(), settings.replication(), migrationsDir).migrate();
+      // The service's own keyspace becomes the session default (the driver keeps it for new connections too);
+      // it could not be set when the session was built, since the migrations may only just have created it.
+      s.execute("USE " + settings.keyspace());
       LOG.info("Cassandra keyspace {} ready ({} migrations applied now)", settings.keyspace(), applied);
       schemaApplied = true;
       return s;
