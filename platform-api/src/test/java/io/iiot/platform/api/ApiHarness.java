@@ -46,15 +46,25 @@ final class ApiHarness implements AutoCloseable {
   private static CqlSession session;
 
   final ApiKeyStore keys;
+  final TenantStore tenantStore;
+  final TemplateStore templateStore;
   final String operatorKey;
   private final Server server;
   private final ManagedChannel channel;
 
   ApiHarness(RateLimiter limiter) throws Exception {
+    this(limiter, h -> List.of());
+  }
+
+  /** With {@code extra} services (built from this harness's stores) behind the same authenticator. */
+  ApiHarness(RateLimiter limiter, java.util.function.Function<ApiHarness, List<io.grpc.BindableService>> extra)
+      throws Exception {
     CqlSession s = session();
     keys = new ApiKeyStore(s, KEYSPACE);
     TenantStore tenants = new TenantStore(s, KEYSPACE);
     TemplateStore templates = new TemplateStore(s, KEYSPACE);
+    tenantStore = tenants;
+    templateStore = templates;
     CatalogSeeder.seed(templates, ShippedCatalog.load()).toCompletableFuture().get(60, TimeUnit.SECONDS);
     ApiKeySecrets.NewKey op = ApiKeySecrets.generate();
     keys.save(new Principal(op.keyId(), "_platform", Principal.Role.OPERATOR), op.secretHash(), "test operator")
@@ -63,11 +73,14 @@ final class ApiHarness implements AutoCloseable {
     PageTokens tokens = new PageTokens(new byte[32], Duration.ofHours(1), Clock.systemUTC());
     ApiKeyAuthenticator auth = new ApiKeyAuthenticator(keys, limiter, System::nanoTime, 5000);
     String name = InProcessServerBuilder.generateName();
-    server = InProcessServerBuilder.forName(name)
+    InProcessServerBuilder builder = InProcessServerBuilder.forName(name)
         .addService(ServerInterceptors.intercept(new TenantApi(tenants, tokens), auth))
         .addService(ServerInterceptors.intercept(new ApiKeyApi(keys, tenants, tokens, auth), auth))
-        .addService(ServerInterceptors.intercept(new TemplateApi(templates, tokens), auth))
-        .build().start();
+        .addService(ServerInterceptors.intercept(new TemplateApi(templates, tokens), auth));
+    for (io.grpc.BindableService service : extra.apply(this)) {
+      builder.addService(ServerInterceptors.intercept(service, auth));
+    }
+    server = builder.build().start();
     channel = InProcessChannelBuilder.forName(name).build();
   }
 
@@ -102,6 +115,10 @@ final class ApiHarness implements AutoCloseable {
 
   OnboardingTemplateServiceGrpc.OnboardingTemplateServiceBlockingStub templates(String key) {
     return withKey(OnboardingTemplateServiceGrpc.newBlockingStub(channel), key);
+  }
+
+  io.iiot.platform.v1.OnboardingServiceGrpc.OnboardingServiceBlockingStub onboarding(String key) {
+    return withKey(io.iiot.platform.v1.OnboardingServiceGrpc.newBlockingStub(channel), key);
   }
 
   ApiKeyServiceGrpc.ApiKeyServiceBlockingStub apiKeys(String key) {

@@ -9,11 +9,11 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class MachineRowsTest {
+public class MachineRowsTest {
   private final OnboardingTemplate belt = ShippedCatalog.load().stream()
       .filter(t -> t.getName().equals("templates/mine-belt-conveyor")).findFirst().orElseThrow();
 
-  static Machine good(String id) {
+  public static Machine good(String id) {
     return Machine.newBuilder().setMachineId(id)
         .putIdentifierValues("SERIAL_NO", "DTL-" + id)
         .putIdentifierValues("MODEL", "DTL120/150/3x400")

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * The onboarding saga against recording stand-ins for resolver-node and device-hub (remote services, reached over
  * gRPC in production; their adapters are not written yet). Checks the compensate-on-failure contract per machine.
  */
-class OnboarderTest {
+public class OnboarderTest {
   private static final List<OnboardingTemplate> CATALOG = ShippedCatalog.load();
   private final OnboardingTemplate belt = template("templates/mine-belt-conveyor");
   private final Registry registry = new Registry();
@@ -120,8 +120,8 @@ class OnboarderTest {
   }
 
   /** resolver-node stand-in: remembers registered handles, rejects the listed ones. */
-  static final class Registry implements IdentifierRegistry {
-    final Set<String> registered = new HashSet<>();
+  public static final class Registry implements IdentifierRegistry {
+    public final Set<String> registered = new HashSet<>();
     final Set<String> reject = new HashSet<>();
 
     @Override
@@ -146,8 +146,8 @@ class OnboarderTest {
   }
 
   /** device-hub stand-in. With {@code failWholeCall} it creates the devices and then fails, like a lost response. */
-  static final class Directory implements DeviceDirectory {
-    final Set<String> devices = new HashSet<>();
+  public static final class Directory implements DeviceDirectory {
+    public final Set<String> devices = new HashSet<>();
     final Set<String> profiles = new HashSet<>();
     final Set<String> reject = new HashSet<>();
     boolean failWholeCall;
