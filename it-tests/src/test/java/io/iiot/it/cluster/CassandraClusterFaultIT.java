@@ -73,6 +73,7 @@ class CassandraClusterFaultIT {
             ReadYourWritesProbe reads = new ReadYourWritesProbe(session, KEYSPACE, load).start()) {
           sleepUntil(load, WARM_UP_S + BEFORE_S);
           t.kill = load.elapsedSeconds();
+          t.loadAverages += " / " + loadAverage();
           victim.kill();
           sleepUntil(load, t.kill + DOWN_S);
           t.restart = load.elapsedSeconds();
@@ -86,6 +87,7 @@ class CassandraClusterFaultIT {
           t.driverUp = load.elapsedSeconds();
           sleepUntil(load, t.driverUp + AFTER_S);
           t.end = load.elapsedSeconds();
+          t.loadAverages += " / " + loadAverage();
           reads.close();
           load.close();
 
@@ -118,6 +120,16 @@ class CassandraClusterFaultIT {
     double cqlReady;
     double driverUp;
     double end;
+    /** 1-minute load average of the machine at load start, kill and end: other builds share these 2 cores. */
+    String loadAverages = loadAverage();
+  }
+
+  private static String loadAverage() {
+    try {
+      return java.nio.file.Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+    } catch (java.io.IOException e) {
+      return "?";
+    }
   }
 
   private static boolean up(CqlSession session, String address) {
@@ -169,8 +181,8 @@ class CassandraClusterFaultIT {
           .append(" be a wrong read).")
           .append(" Node 127.0.0.").append(VICTIM + 1).append(" is killed with SIGKILL after ")
           .append(WARM_UP_S + BEFORE_S).append(" s of load and restarted ").append(DOWN_S).append(" s later.\n\n");
-      md.append("| phase | seconds | writes acknowledged/s | failed writes | write error rate | reads/s"
-          + " | wrong reads | failed reads |\n|---|---|---|---|---|---|---|---|\n");
+      md.append("| phase | seconds | writes acknowledged/s | vs. before | failed writes | write error rate | reads/s"
+          + " | wrong reads | failed reads |\n|---|---|---|---|---|---|---|---|---|\n");
       row(md, "before (all 3 up)", before0, before1);
       row(md, "node down (kill until restart begins)", fault0, (int) t.restart);
       row(md, "node restarting (until the driver sees it up)", (int) Math.ceil(t.restart), fault1 + 1);
@@ -188,6 +200,9 @@ class CassandraClusterFaultIT {
           + " again %.1f s (node down %.1f s in total)%n", t.cqlReady - t.restart, t.driverUp - t.restart,
           t.driverUp - t.kill));
       md.append(String.format("- Cluster start (3 nodes one after another): %.1f s%n", clusterStartS));
+      md.append("- Machine load average (1 min) at load start / kill / end: ").append(t.loadAverages)
+          .append(" (other engineers' builds and tests share the 2 cores, so absolute rates are low and noisy;")
+          .append(" compare the phases of one run)\n");
       md.append("\nAcknowledged writes per second, in 5-s steps (K = kill, R = restart begins, U = driver sees it up):\n\n");
       md.append("| from s | acks/s | failed |\n|---|---|---|\n");
       for (int s = 0; s + 5 <= (int) t.end; s += 5) {
@@ -203,8 +218,9 @@ class CassandraClusterFaultIT {
       long acked = load.acked(from, to);
       long failed = load.failed(from, to);
       int seconds = Math.max(1, to - from);
-      md.append(String.format("| %s | %d | %d | %d | %.3f %% | %d | %d | %d |%n", phase, seconds, acked / seconds,
-          failed, acked + failed == 0 ? 0.0 : 100.0 * failed / (acked + failed),
+      double before = (double) load.acked(WARM_UP_S, (int) t.kill) / Math.max(1, (int) t.kill - WARM_UP_S);
+      md.append(String.format("| %s | %d | %d | %.2f | %d | %.3f %% | %d | %d | %d |%n", phase, seconds,
+          acked / seconds, before == 0 ? 0.0 : acked / (double) seconds / before, failed, acked + failed == 0 ? 0.0 : 100.0 * failed / (acked + failed),
           (reads.correct(from, to) + reads.wrong(from, to)) / seconds, reads.wrong(from, to), reads.failed(from, to)));
     }
 
