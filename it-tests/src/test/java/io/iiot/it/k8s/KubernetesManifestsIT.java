@@ -162,6 +162,24 @@ class KubernetesManifestsIT {
       }
     }
     assertThat(exposed).as("ports exposed by Services of %s", service).isEqualTo(containerPorts);
+    // Outside the cluster only the public surfaces: not the ops HTTP port (metrics) nor an internal gRPC API.
+    Set<Integer> internal = new TreeSet<>();
+    for (PortTable.Entry e : PortTable.read(home().resolve("README.md")).of(service)) {
+      if (e.what().contains("internal") || e.what().contains("/health")) {
+        internal.add(e.port());
+      }
+    }
+    assertThat(internal).as("README rows of %s marked internal or ops", service).isNotEmpty();
+    for (Service s : services) {
+      if ("LoadBalancer".equals(s.getSpec().getType()) || "NodePort".equals(s.getSpec().getType())) {
+        for (ServicePort sp : s.getSpec().getPorts()) {
+          ContainerPort target = containerPort(c, sp.getTargetPort() == null ? new IntOrString(sp.getPort())
+              : sp.getTargetPort(), protocol(sp.getProtocol()));
+          assertThat(internal).as("Service %s exposes port %s outside the cluster", s.getMetadata().getName(),
+              sp.getName()).doesNotContain(target.getContainerPort());
+        }
+      }
+    }
 
     // Disruption budget that lets a node drain (minAvailable below replicas).
     List<PodDisruptionBudget> pdbs = overlay.all(PodDisruptionBudget.class).stream()
