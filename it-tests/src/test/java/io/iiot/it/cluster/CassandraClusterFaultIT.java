@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * afterwards, and every LOCAL_QUORUM read of a just-acknowledged row during the run must return it; the error rate and
  * throughput before, during and after the fault are written to docs/BENCHMARKS.md.
  *
- * <p>Runs only with {@code mvn -B -pl it-tests verify -Pcluster} (about 3 minutes on 2 cores).
+ * <p>Runs only with {@code mvn -B -pl it-tests verify -Pcluster} (4-6 minutes on a shared 2-core machine).
  */
 @Tag("cluster")
 class CassandraClusterFaultIT {
