@@ -4,6 +4,7 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
 import com.datastax.oss.driver.api.core.cql.BatchType;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
+import com.datastax.oss.driver.api.core.cql.BoundStatementBuilder;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Statement;
 import io.iiot.devicehub.domain.TelemetryRow;
@@ -180,8 +181,21 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
 
   private BoundStatement bind(Pending p) {
     TelemetryRow r = p.row;
-    return insert.bind(r.tenant(), r.deviceId(), r.day(), r.ts(), r.metric(), r.number(), r.text(), p.ttlSeconds)
-        .setIdempotent(true);
+    BoundStatementBuilder b = insert.boundStatementBuilder()
+        .setString(0, r.tenant())
+        .setString(1, r.deviceId())
+        .setLocalDate(2, r.day())
+        .setInstant(3, r.ts())
+        .setString(4, r.metric())
+        .setInt(7, p.ttlSeconds)
+        .setIdempotence(true);
+    // The absent value stays unset rather than null: binding null would write a tombstone for every sample.
+    if (r.number() != null) {
+      b.setDouble(5, r.number());
+    } else {
+      b.setString(6, r.text());
+    }
+    return b.build();
   }
 
   private record Pending(TelemetryRow row, int ttlSeconds, Request request) {

@@ -51,6 +51,14 @@ class CassandraTelemetryWriterTest {
         .containsExactlyInAnyOrder(t0 + " temperature 21.5", t0 + " status ok",
             t0.plusSeconds(1) + " temperature 22.0");
     assertThat(stored("d2")).extracting(r -> r.getDouble("value_double")).containsExactly(3.0);
+    // The unused value column is left unset, not null: no tombstone per sample (the read trace counts them).
+    var traced = session.execute(com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance(
+        "SELECT * FROM telemetry WHERE tenant = ? AND device_id = 'd1' AND day = ?", tenant,
+        java.time.LocalDate.parse("2026-11-25")).setTracing(true));
+    assertThat(traced.all()).hasSize(2);
+    assertThat(traced.getExecutionInfo().getQueryTrace().getEvents())
+        .extracting(com.datastax.oss.driver.api.core.cql.TraceEvent::getActivity)
+        .anyMatch(a -> a.contains("Read 2 live rows and 0 tombstone cells"));
   }
 
   @Test
