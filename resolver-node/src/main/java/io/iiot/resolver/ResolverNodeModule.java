@@ -51,7 +51,8 @@ public final class ResolverNodeModule implements ServiceModule {
     try {
       ServerKeys keys = ServerKeys.loadOrCreate(settings.serverKeyFile());
       SiteRecord site = NodeBootstrap.siteRecord(settings, keys, settings.port());
-      store = new HandleStore(context.session(), settings.cacheSize(), settings.cacheMaxAge());
+      store = new HandleStore(context.session(), context.config().string("cassandra.keyspace"), settings.cacheSize(),
+          settings.cacheMaxAge());
       NodeBootstrap.ensurePrefixHandle(settings, store, site);
       AuthState auth = new AuthState(settings.challengeTimeout().toMillis(), settings.sessionTimeout().toMillis(),
           100_000, settings.maxSessions());

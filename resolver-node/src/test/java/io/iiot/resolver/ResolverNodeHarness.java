@@ -85,10 +85,13 @@ public final class ResolverNodeHarness implements AutoCloseable {
     env.put("GRPC_PORT", String.valueOf(EmbeddedCassandraExtension.freePort()));
     env.put("HANDLE_DATA_DIR", dataDir.toString());
     env.put("HANDLE_ADMIN_SECRET", SECRET);
+    env.put("CASSANDRA_KEYSPACE", keyspace);
     env.putAll(extraEnv);
     ServiceConfig config = ServiceConfig.load("resolver-node", env);
     Vertx vertx = Vertx.vertx();
-    CqlSession session = EmbeddedCassandraExtension.session(keyspace, "db/resolver");
+    EmbeddedCassandraExtension.session(keyspace, "db/resolver").close();
+    // like the runtime's: no current keyspace
+    CqlSession session = EmbeddedCassandraExtension.session();
     PrometheusMeterRegistry registry = Metrics.newRegistry("resolver-node");
     OpsHttpServer ops = new OpsHttpServer(vertx, registry);
     ops.listen("127.0.0.1", httpPort).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

@@ -57,9 +57,10 @@ public final class HandleStore {
   private final Cache<String, Optional<HandleRecord>> cache;
   private final long maxAgeNanos;
 
-  public HandleStore(CqlSession session, int cacheSize, Duration cacheMaxAge) {
+  /** @param keyspace the service's keyspace (the runtime's session has no current keyspace) */
+  public HandleStore(CqlSession session, String keyspace, int cacheSize, Duration cacheMaxAge) {
     this.session = session;
-    String ks = session.getKeyspace().map(k -> k.asCql(true) + ".").orElse("");
+    String ks = com.datastax.oss.driver.api.core.CqlIdentifier.fromInternal(keyspace).asCql(true) + ".";
     select = session.prepare("SELECT spelling, idx, type, data, ttl_type, ttl, ts, refs, admin_read, admin_write, "
         + "pub_read, pub_write FROM " + ks + "handles WHERE handle = ?");
     insertValue = session.prepare("INSERT INTO " + ks + "handles (handle, idx, type, data, ttl_type, ttl, ts, refs, "

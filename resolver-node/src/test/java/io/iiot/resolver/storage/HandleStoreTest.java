@@ -26,7 +26,8 @@ class HandleStoreTest {
 
   @BeforeAll
   static void open() {
-    session = EmbeddedCassandraExtension.session("iiot_resolver_store", "db/resolver");
+    EmbeddedCassandraExtension.session("iiot_resolver_store", "db/resolver").close();
+    session = EmbeddedCassandraExtension.session();
   }
 
   @AfterAll
@@ -40,7 +41,7 @@ class HandleStoreTest {
 
   @Test
   void createReadModifyListDelete() throws Exception {
-    HandleStore store = new HandleStore(session, 1000, Duration.ofSeconds(30));
+    HandleStore store = new HandleStore(session, "iiot_resolver_store", 1000, Duration.ofSeconds(30));
     HandleValue url = new HandleValue(1, "URL", "http://a/".getBytes(), 0, 3600, 1_700_000_000,
         List.of(new ValueReference("88.101/X", 3)), 0x0E);
     HandleValue email = HandleValue.of(2, "EMAIL", "a@b.c").withTimestamp(1_700_000_001);
@@ -69,8 +70,8 @@ class HandleStoreTest {
 
   @Test
   void anotherProcessSeesDeletesWithinTheCacheBound() throws Exception {
-    HandleStore a = new HandleStore(session, 1000, Duration.ofSeconds(1));
-    HandleStore b = new HandleStore(session, 1000, Duration.ofSeconds(1));
+    HandleStore a = new HandleStore(session, "iiot_resolver_store", 1000, Duration.ofSeconds(1));
+    HandleStore b = new HandleStore(session, "iiot_resolver_store", 1000, Duration.ofSeconds(1));
     await(a.create("88.101.5/Shared", List.of(HandleValue.of(1, "URL", "http://s/"))));
     assertThat(await(b.get("88.101.5/Shared"))).isPresent();
     await(a.delete("88.101.5/Shared"));
@@ -85,8 +86,8 @@ class HandleStoreTest {
 
   @Test
   void cacheHonoursShortTtl() throws Exception {
-    HandleStore s = new HandleStore(session, 1000, Duration.ofHours(1));
-    HandleStore writer = new HandleStore(session, 1000, Duration.ofHours(1));
+    HandleStore s = new HandleStore(session, "iiot_resolver_store", 1000, Duration.ofHours(1));
+    HandleStore writer = new HandleStore(session, "iiot_resolver_store", 1000, Duration.ofHours(1));
     HandleValue v = new HandleValue(1, "URL", "http://t/".getBytes(), 0, 1, 0, List.of(), 0x0E);
     await(writer.create("88.101.5/Ttl", List.of(v)));
     assertThat(await(s.get("88.101.5/Ttl"))).isPresent();

@@ -100,6 +100,45 @@ public final class HandleRequestProcessor {
     return new Encoded(r.envelope(0, msg.length, 0), msg);
   }
 
+  /**
+   * Decodes a request message; a message encrypted with a session key (EC set; CNRI's client encrypts creates and
+   * adds that carry non-public values such as HS_SECKEY) is decrypted first (AES-CBC, IV in front, as CNRI's
+   * {@code SessionInfo.encryptBuffer}).
+   */
+  public Message decode(Envelope env, byte[] message) throws HandleCodecException {
+    if (!env.encrypted()) {
+      return Message.decode(env, message);
+    }
+    AuthState.Session s = auth.session(env.sessionId());
+    if (s == null) {
+      throw new HandleCodecException(RC_SESSION_TIMEOUT, "encrypted message outside a known session");
+    }
+    if (message.length < 32 || message.length % 16 != 0) {
+      throw new HandleCodecException(RC_INVALID_SESSION_KEY, "cannot decrypt");
+    }
+    try {
+      javax.crypto.Cipher c = javax.crypto.Cipher.getInstance("AES/CBC/PKCS5Padding");
+      c.init(javax.crypto.Cipher.DECRYPT_MODE, new SecretKeySpec(java.util.Arrays.copyOf(s.key, 16), "AES"),
+          new javax.crypto.spec.IvParameterSpec(message, 0, 16));
+      byte[] plain = c.doFinal(message, 16, message.length - 16);
+      Envelope clear = new Envelope(env.major(), env.minor(), env.flags() & ~Envelope.EC, env.suggestMajor(),
+          env.suggestMinor(), env.sessionId(), env.requestId(), env.messageId(), plain.length);
+      return Message.decode(clear, plain);
+    } catch (java.security.GeneralSecurityException e) {
+      throw new HandleCodecException(RC_INVALID_SESSION_KEY, "cannot decrypt");
+    }
+  }
+
+  /** Answers a message that could not be decoded, with the code of the failure. */
+  public Encoded undecodable(Envelope env, HandleCodecException e) {
+    Version v = Version.negotiate(env);
+    int rc = ResponseCodes.isKnown(e.responseCode()) ? e.responseCode() : RC_PROTOCOL_ERROR;
+    Response r = new Response(v, 0, env.requestId(), 0, rc, 0, site.serial(), null,
+        Response.errorBody(String.valueOf(e.getMessage())), false);
+    byte[] msg = r.encode(null);
+    return new Encoded(r.envelope(0, msg.length, 0), msg);
+  }
+
   /** Processes one request message. */
   public Future<List<Encoded>> process(Message m, boolean udp) {
     Ctx ctx = new Ctx(m, Version.negotiate(m.envelope()));
@@ -130,8 +169,8 @@ public final class HandleRequestProcessor {
     if (m.responseCode() != 0) {
       return one(error(ctx, m.opCode(), RC_PROTOCOL_ERROR, "a response is not a request"));
     }
-    if (m.envelope().encrypted() || m.envelope().compressed()) {
-      return one(error(ctx, m.opCode(), RC_OPERATION_NOT_SUPPORTED, "encrypted or compressed requests"));
+    if (m.envelope().compressed()) {
+      return one(error(ctx, m.opCode(), RC_OPERATION_NOT_SUPPORTED, "compressed requests"));
     }
     if (m.recursionCount() > RECURSION_LIMIT) {
       return one(error(ctx, m.opCode(), RC_RECURSION_COUNT_TOO_HIGH, "recursion count too high"));
@@ -592,7 +631,7 @@ public final class HandleRequestProcessor {
         || dh.getParams().getP().bitLength() > 4096) {
       return one(error(ctx, OC_SESSION_SETUP, RC_INVALID_SESSIONSETUP_REQUEST, "bad DH key"));
     }
-    return vertx.executeBlocking(() -> {
+    return vertx.<Object[]>executeBlocking(() -> {
       KeyPairGenerator g = KeyPairGenerator.getInstance("DH");
       g.initialize(dh.getParams());
       KeyPair kp = g.generateKeyPair();
@@ -607,7 +646,8 @@ public final class HandleRequestProcessor {
       }
       byte[] key = java.util.Arrays.copyOfRange(secret, i, Math.min(secret.length, i + 32));
       return new Object[] {kp.getPublic(), key};
-    }, false).compose(res -> {
+    }, false).recover(err -> Future.failedFuture(new HandleCodecException(RC_INVALID_SESSIONSETUP_REQUEST,
+        "unusable Diffie-Hellman key"))).compose(res -> {
       AuthState.Session s = auth.openSession((byte[]) res[1],
           new ValueReference(req.identityHandle(), req.identityIndex()), req.timeout());
       if (s == null) {

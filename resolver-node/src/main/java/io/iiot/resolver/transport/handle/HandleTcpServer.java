@@ -64,10 +64,10 @@ public final class HandleTcpServer {
         parser.fixedSizeMode(Limits.ENVELOPE_SIZE);
         Message m;
         try {
-          m = Message.decode(env, buf.getBytes());
+          m = processor.decode(env, buf.getBytes());
         } catch (HandleCodecException e) {
           socket.pause();
-          write(socket, java.util.List.of(processor.protocolError(env, e.getMessage())), false);
+          write(socket, java.util.List.of(processor.undecodable(env, e)), false);
           return;
         }
         boolean keepAlive = m.flag(ResponseCodes.FLAG_KA);

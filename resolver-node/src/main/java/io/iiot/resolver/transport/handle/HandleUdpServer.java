@@ -87,9 +87,9 @@ public final class HandleUdpServer {
     }
     Message m;
     try {
-      m = Message.decode(env, message);
+      m = processor.decode(env, message);
     } catch (HandleCodecException e) {
-      send(processor.protocolError(env, e.getMessage()), from);
+      send(processor.undecodable(env, e), from);
       return;
     }
     processor.process(m, true).onSuccess(out -> out.forEach(enc -> send(enc, from)));
