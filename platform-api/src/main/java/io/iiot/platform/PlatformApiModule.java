@@ -1,6 +1,7 @@
 package io.iiot.platform;
 
 import io.grpc.BindableService;
+import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptors;
 import io.iiot.base.config.ConfigException;
 import io.iiot.base.config.ServiceConfig;
@@ -43,6 +44,7 @@ public final class PlatformApiModule implements ServiceModule {
   private final int ratePerSecond;
   private final int burst;
   private final Duration lookupTimeout;
+  private final ServerCredentials credentials;
   private Vertx vertx;
   private GrpcServer grpc;
 
@@ -50,6 +52,7 @@ public final class PlatformApiModule implements ServiceModule {
     // Validate this module's keys now, so a bad value stops the start before anything listens.
     config.string("grpc.host");
     config.port("grpc.port");
+    credentials = GrpcTls.fromConfig(config);
     operatorKey = config.optional("auth.operator-key").map(k -> ApiKeySecrets.parse(k)
         .filter(p -> p.secret().length() >= 32)
         .orElseThrow(() -> new ConfigException("Invalid configuration: auth.operator-key must be"
@@ -93,8 +96,9 @@ public final class PlatformApiModule implements ServiceModule {
           new RateLimiter(ratePerSecond, burst, 100_000, System::nanoTime), System::nanoTime, lookupTimeout.toMillis());
       List<BindableService> services = List.of(
           new TenantApi(tenants, tokens), new ApiKeyApi(keys, tenants, tokens, auth), new TemplateApi(templates, tokens));
-      grpc = GrpcServer.startFrom(context, services.stream()
-          .<BindableService>map(s -> () -> ServerInterceptors.intercept(s, auth)).toList());
+      grpc = new GrpcServer(context.config().string("grpc.host"), context.config().port("grpc.port"), credentials,
+          context.registry(), services.stream()
+          .<BindableService>map(s -> () -> ServerInterceptors.intercept(s, auth)).toList()).start();
       LOG.info("platform-api gRPC on port {}", grpc.port());
       return Future.succeededFuture();
     } catch (InterruptedException e) {

@@ -2,10 +2,12 @@ package io.iiot.base.grpc;
 
 import io.grpc.BindableService;
 import io.grpc.ForwardingServerCall;
+import io.grpc.InsecureServerCredentials;
 import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
+import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.Status;
@@ -30,7 +32,13 @@ public final class GrpcServer {
   private final HealthStatusManager health = new HealthStatusManager();
 
   public GrpcServer(String host, int port, MeterRegistry registry, List<BindableService> services) {
-    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+    this(host, port, InsecureServerCredentials.create(), registry, services);
+  }
+
+  /** As above, with transport credentials, e.g. {@code TlsServerCredentials} for TLS or mutual TLS. */
+  public GrpcServer(String host, int port, ServerCredentials credentials, MeterRegistry registry,
+      List<BindableService> services) {
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port), credentials)
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance());
     ServerInterceptor metrics = new MetricsInterceptor(registry);
