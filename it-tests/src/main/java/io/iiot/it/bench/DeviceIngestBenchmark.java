@@ -1,0 +1,453 @@
+package io.iiot.it.bench;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
+import com.datastax.oss.driver.api.core.cql.BatchType;
+import com.datastax.oss.driver.api.core.cql.BoundStatement;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import io.iiot.base.cassandra.SchemaMigrator;
+import io.iiot.base.config.ServiceConfig;
+import io.iiot.base.launch.EmbeddedCassandra;
+import io.iiot.base.ops.Metrics;
+import io.iiot.base.ops.OpsHttpServer;
+import io.iiot.base.runtime.ServiceContext;
+import io.iiot.devicehub.DeviceHubModule;
+import io.iiot.devicehub.domain.Device;
+import io.iiot.devicehub.domain.MetricSpec;
+import io.iiot.devicehub.domain.PasswordHasher;
+import io.iiot.devicehub.domain.TelemetrySchema;
+import io.iiot.devicehub.domain.Tenant;
+import io.iiot.devicehub.storage.DeviceRegistry;
+import io.micrometer.prometheus.PrometheusMeterRegistry;
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.mqtt.MqttClient;
+import io.vertx.mqtt.MqttClientOptions;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.californium.core.CoapClient;
+import org.eclipse.californium.core.CoapHandler;
+import org.eclipse.californium.core.CoapResponse;
+import org.eclipse.californium.core.coap.CoAP;
+import org.eclipse.californium.core.coap.MediaTypeRegistry;
+import org.eclipse.californium.core.coap.Request;
+import org.eclipse.californium.core.config.CoapConfig;
+import org.eclipse.californium.core.network.CoapEndpoint;
+import org.eclipse.californium.elements.config.Configuration;
+import org.eclipse.californium.elements.config.UdpConfig;
+
+/**
+ * Sustained durable ingest through device-hub next to the best raw driver writes of the same rows, in the same run,
+ * against the same embedded node (batch commit log: a write is acknowledged after its fsync).
+ *
+ * <p>Rows: 1,000 devices, one metric per message, round-robin over the devices as live ingest would be. Baselines:
+ * single-row async inserts (256 in flight) and per-partition unlogged batches of 20 rows (64 in flight), the better
+ * being the baseline. Then 1,000 MQTT 3.1.1 clients (Vert.x MQTT client) publishing QoS 1 with 4 unacknowledged each,
+ * and 1,000 simulated CoAP devices sending CON PUTs (one outstanding each). device-hub runs in this JVM; every figure
+ * shares the same two cores with the node. Writes {@code docs/BENCHMARKS.md} section {@code device-ingest}.
+ *
+ * <p>Run: {@code mvn -B -q -pl device-hub install -DskipTests && mvn -B -q -pl it-tests package -DskipTests && java
+ * -Diiot.home=. -cp "$(cat it-tests/target/bench.classpath)" io.iiot.it.bench.DeviceIngestBenchmark} (or the
+ * {@code bench} profile).
+ */
+public final class DeviceIngestBenchmark {
+  private static final int DEVICES = 1000;
+  private static final int MESSAGES = Integer.getInteger("bench.messages", 60_000);
+  private static final String KEYSPACE = "iiot_device";
+
+  private DeviceIngestBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    Path work = BenchmarkReport.home().resolve("it-tests/target/bench-device-ingest");
+    deleteTree(work);
+    EmbeddedCassandra node = new EmbeddedCassandra(EmbeddedCassandra.Settings.of(work, freePort(), freePort()));
+    node.start();
+    Vertx vertx = null;
+    DeviceHubModule module = null;
+    try (CqlSession session = CqlSession.builder()
+        .addContactPoint(new InetSocketAddress("127.0.0.1", node.settings().nativePort()))
+        .withLocalDatacenter("datacenter1").build()) {
+      new SchemaMigrator(session, KEYSPACE, "{'class': 'SimpleStrategy', 'replication_factor': 1}", "db/devicehub")
+          .migrate();
+      PreparedStatement insert = session.prepare("INSERT INTO " + KEYSPACE + ".telemetry (tenant, device_id, day, ts,"
+          + " metric, value_double) VALUES (?, ?, ?, ?, ?, ?)");
+      long base = Instant.now().minus(Duration.ofHours(1)).toEpochMilli();
+
+      rawSingle(session, insert, "warm", base, MESSAGES / 4, 256);
+      double single = rawSingle(session, insert, "raw-single", base, MESSAGES, 256);
+      double batched = rawBatched(session, insert, "raw-batch", base, MESSAGES, 20, 64);
+      double baseline = Math.max(single, batched);
+      System.out.printf("raw single %.0f rows/s, raw batches %.0f rows/s%n", single, batched);
+
+      PrometheusMeterRegistry registry = Metrics.newRegistry("device-hub");
+      vertx = Vertx.vertx(Metrics.vertxOptions(registry));
+      Map<String, String> env = new HashMap<>();
+      int mqttPort = freePort();
+      int coapPort = freePort();
+      env.put("CASSANDRA_CONTACT_POINTS", "127.0.0.1:" + node.settings().nativePort());
+      env.put("HTTP_PORT", Integer.toString(freePort()));
+      env.put("GRPC_PORT", Integer.toString(freePort()));
+      env.put("MQTT_HOST", "127.0.0.1");
+      env.put("MQTT_PORT", Integer.toString(mqttPort));
+      env.put("MQTT_TLS_PORT", "0");
+      env.put("COAP_HOST", "127.0.0.1");
+      env.put("COAP_PORT", Integer.toString(coapPort));
+      env.put("COAP_DTLS_PORT", "0");
+      env.put("COAP_ALLOW_UNAUTHENTICATED", "true");
+      ServiceConfig config = ServiceConfig.load("device-hub", env);
+      module = new DeviceHubModule(config);
+      module.start(new ServiceContext(vertx, config, session, registry, new OpsHttpServer(vertx, registry)))
+          .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      DeviceRegistry devices = new DeviceRegistry(session, KEYSPACE);
+      for (String tenant : List.of("mqtt-warm", "mqtt", "coap-warm", "coap")) {
+        provision(devices, tenant);
+      }
+
+      mqtt(vertx, mqttPort, "mqtt-warm", base, MESSAGES / 4, 4);
+      Result mqtt = mqtt(vertx, mqttPort, "mqtt", base, MESSAGES, 4);
+      System.out.printf("MQTT QoS 1: %s%n", mqtt);
+      coap(coapPort, "coap-warm", base, MESSAGES / 4);
+      Result coap = coap(coapPort, "coap", base, MESSAGES);
+      System.out.printf("CoAP CON: %s%n", coap);
+
+      long mqttStored = count(session, "mqtt", base);
+      long coapStored = count(session, "coap", base);
+      String table = String.format("""
+          %,d messages (one metric each) from %,d devices, round-robin; embedded node with `commitlog_sync: batch`;
+          device-hub in the benchmark JVM. Stored rows read back after each run: MQTT %,d, CoAP %,d.
+
+          | Path | Rate | vs. baseline | ack latency p50 / p99 |
+          |---|---|---|---|
+          | raw driver, single-row async (256 in flight) | %,.0f rows/s | | |
+          | raw driver, per-partition unlogged batches of 20 (64 in flight) | %,.0f rows/s | | |
+          | **baseline** (better of the two) | %,.0f rows/s | 1.00 | |
+          | MQTT 3.1.1 QoS 1, PUBACK after the durable write (4 unacked per client) | %,.0f msg/s | **%.2f×** | %.1f / %.1f ms |
+          | CoAP CON, 2.04 after the durable write (1 outstanding per device) | %,.0f msg/s | **%.2f×** | %.1f / %.1f ms |
+
+          Targets from issue 5: MQTT ≥ 0.8×, CoAP ≥ 0.7× of the baseline.
+          """, MESSAGES, DEVICES, mqttStored, coapStored, single, batched, baseline, mqtt.rate(), mqtt.rate() / baseline,
+          mqtt.p50(), mqtt.p99(), coap.rate(), coap.rate() / baseline, coap.p50(), coap.p99());
+      System.out.println(table);
+      BenchmarkReport.writeSection("device-ingest", "device-hub: durable MQTT and CoAP ingest vs. raw driver writes",
+          "java -Diiot.home=. -cp <it-tests classpath> io.iiot.it.bench.DeviceIngestBenchmark", table);
+    } finally {
+      if (module != null) {
+        module.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      }
+      if (vertx != null) {
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      }
+      node.stop();
+    }
+    System.exit(0);
+  }
+
+  record Result(double rate, double p50, double p99) {
+    @Override
+    public String toString() {
+      return String.format("%.0f msg/s, p50 %.1f ms, p99 %.1f ms", rate, p50, p99);
+    }
+  }
+
+  private static void provision(DeviceRegistry devices, String tenant) throws Exception {
+    devices.putTenant(new Tenant(tenant, true, Duration.ZERO)).toCompletableFuture().get();
+    devices.putProfile(tenant, "sensor", new TelemetrySchema(List.of(
+        MetricSpec.number(1, "temperature", "°C", -1e9, 1e9)))).toCompletableFuture().get();
+    String hash = new PasswordHasher(1000).hash("bench-password");
+    // Bounded: the benchmark's own session has no throttler, and one connection takes 1024 requests at most.
+    Semaphore permits = new Semaphore(128);
+    List<CompletableFuture<Void>> writes = new ArrayList<>();
+    for (int d = 0; d < DEVICES; d++) {
+      for (CompletableFuture<Void> w : List.of(
+          devices.putDevice(new Device(tenant, "dev" + d, "sensor", true, Set.of(), Instant.now()))
+              .toCompletableFuture(),
+          devices.putPassword(tenant, "dev" + d, "dev" + d, hash).toCompletableFuture())) {
+        permits.acquire();
+        writes.add(w.whenComplete((v, e) -> permits.release()));
+      }
+    }
+    CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
+  }
+
+  /** Message i belongs to device i % DEVICES and carries ts = base + i / DEVICES (so keys never collide). */
+  private static BoundStatement row(PreparedStatement insert, String tenant, long base, int i) {
+    Instant ts = Instant.ofEpochMilli(base + i / DEVICES);
+    return insert.bind(tenant, "dev" + (i % DEVICES), LocalDate.ofInstant(ts, ZoneOffset.UTC), ts, "temperature",
+        (double) i).setIdempotent(true);
+  }
+
+  private static double rawSingle(CqlSession session, PreparedStatement insert, String tenant, long base, int n,
+      int inFlight) throws InterruptedException {
+    Semaphore permits = new Semaphore(inFlight);
+    AtomicInteger errors = new AtomicInteger();
+    long start = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      permits.acquire();
+      session.executeAsync(row(insert, tenant, base, i)).whenComplete((rs, err) -> {
+        if (err != null) {
+          errors.incrementAndGet();
+        }
+        permits.release();
+      });
+    }
+    permits.acquire(inFlight);
+    double rate = n / ((System.nanoTime() - start) / 1e9);
+    check(errors);
+    return rate;
+  }
+
+  private static double rawBatched(CqlSession session, PreparedStatement insert, String tenant, long base, int n,
+      int perBatch, int inFlight) throws InterruptedException {
+    Semaphore permits = new Semaphore(inFlight);
+    AtomicInteger errors = new AtomicInteger();
+    long start = System.nanoTime();
+    int perDevice = n / DEVICES;
+    // Live ingest arrives round-robin; a batch holds the next perBatch rows of one device (one partition).
+    for (int from = 0; from < perDevice; from += perBatch) {
+      for (int d = 0; d < DEVICES; d++) {
+        BatchStatementBuilder b = new BatchStatementBuilder(BatchType.UNLOGGED).setIdempotence(true);
+        for (int k = from; k < Math.min(from + perBatch, perDevice); k++) {
+          b.addStatement(row(insert, tenant, base, k * DEVICES + d));
+        }
+        permits.acquire();
+        session.executeAsync(b.build()).whenComplete((rs, err) -> {
+          if (err != null) {
+            errors.incrementAndGet();
+          }
+          permits.release();
+        });
+      }
+    }
+    permits.acquire(inFlight);
+    double rate = perDevice * DEVICES / ((System.nanoTime() - start) / 1e9);
+    check(errors);
+    return rate;
+  }
+
+  private static void check(AtomicInteger errors) {
+    if (errors.get() > 0) {
+      throw new IllegalStateException(errors.get() + " raw writes failed");
+    }
+  }
+
+  private static Result mqtt(Vertx vertx, int port, String tenant, long base, int n, int window) throws Exception {
+    List<MqttClient> clients = new ArrayList<>();
+    for (int d = 0; d < DEVICES; d++) {
+      MqttClient c = MqttClient.create(vertx, new MqttClientOptions().setUsername("dev" + d + "@" + tenant)
+          .setPassword("bench-password").setClientId(tenant + "-dev" + d).setMaxInflightQueue(window * 2)
+          .setAutoKeepAlive(true));
+      c.connect(port, "127.0.0.1").toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      clients.add(c);
+    }
+    int perDevice = n / DEVICES;
+    long[] latencies = new long[perDevice * DEVICES];
+    AtomicInteger recorded = new AtomicInteger();
+    CountDownLatch done = new CountDownLatch(DEVICES);
+    AtomicLong failures = new AtomicLong();
+    long start = System.nanoTime();
+    for (int d = 0; d < DEVICES; d++) {
+      int device = d;
+      MqttClient c = clients.get(d);
+      vertx.runOnContext(v -> new MqttDevice(c, device, tenant, base, perDevice, window, latencies, recorded, done,
+          failures).start());
+    }
+    if (!done.await(10, TimeUnit.MINUTES)) {
+      throw new IllegalStateException("MQTT run did not finish");
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    for (MqttClient c : clients) {
+      c.disconnect();
+    }
+    if (failures.get() > 0) {
+      throw new IllegalStateException(failures.get() + " MQTT publishes failed");
+    }
+    return result(perDevice * DEVICES / seconds, latencies, recorded.get());
+  }
+
+  /** One simulated MQTT device: keeps {@code window} QoS 1 messages unacknowledged, sends the next on each PUBACK. */
+  private static final class MqttDevice {
+    private final MqttClient client;
+    private final int device;
+    private final String tenant;
+    private final long base;
+    private final int count;
+    private final int window;
+    private final long[] latencies;
+    private final AtomicInteger recorded;
+    private final CountDownLatch done;
+    private final AtomicLong failures;
+    private final Map<Integer, Long> sentAt = new HashMap<>();
+    private int next;
+    private int acked;
+
+    MqttDevice(MqttClient client, int device, String tenant, long base, int count, int window, long[] latencies,
+        AtomicInteger recorded, CountDownLatch done, AtomicLong failures) {
+      this.client = client;
+      this.device = device;
+      this.tenant = tenant;
+      this.base = base;
+      this.count = count;
+      this.window = window;
+      this.latencies = latencies;
+      this.recorded = recorded;
+      this.done = done;
+      this.failures = failures;
+    }
+
+    void start() {
+      client.publishCompletionHandler(id -> {
+        Long t = sentAt.remove(id);
+        if (t != null) {
+          latencies[recorded.getAndIncrement()] = System.nanoTime() - t;
+        }
+        if (++acked == count) {
+          done.countDown();
+        } else {
+          send();
+        }
+      });
+      for (int k = 0; k < window && k < count; k++) {
+        send();
+      }
+    }
+
+    private void send() {
+      if (next >= count) {
+        return;
+      }
+      int i = next++ * DEVICES + device;
+      String json = "{\"ts\": " + (base + i / DEVICES) + ", \"temperature\": " + i + "}";
+      long t = System.nanoTime();
+      client.publish("telemetry", Buffer.buffer(json), MqttQoS.AT_LEAST_ONCE, false, false)
+          .onSuccess(id -> sentAt.put(id, t))
+          .onFailure(err -> failures.incrementAndGet());
+    }
+  }
+
+  private static Result coap(int port, String tenant, long base, int n) throws Exception {
+    CoapConfig.register();
+    UdpConfig.register();
+    Configuration cfg = Configuration.createStandardWithoutFile();
+    List<CoapEndpoint> endpoints = new ArrayList<>();
+    for (int e = 0; e < 8; e++) {
+      CoapEndpoint ep = new CoapEndpoint.Builder().setConfiguration(cfg).build();
+      ep.start();
+      endpoints.add(ep);
+    }
+    int perDevice = n / DEVICES;
+    long[] latencies = new long[perDevice * DEVICES];
+    AtomicInteger recorded = new AtomicInteger();
+    AtomicLong failures = new AtomicLong();
+    CountDownLatch done = new CountDownLatch(DEVICES);
+    CoapClient client = new CoapClient();
+    long start = System.nanoTime();
+    for (int d = 0; d < DEVICES; d++) {
+      int device = d;
+      String uri = "coap://127.0.0.1:" + port + "/t/" + tenant + "/dev" + d;
+      CoapEndpoint ep = endpoints.get(d % endpoints.size());
+      new Object() {
+        int k;
+
+        void send() {
+          int i = k * DEVICES + device;
+          Request r = Request.newPut();
+          r.setURI(uri);
+          r.setType(CoAP.Type.CON);
+          r.getOptions().setContentFormat(MediaTypeRegistry.APPLICATION_JSON);
+          r.setPayload("{\"ts\": " + (base + i / DEVICES) + ", \"temperature\": " + i + "}");
+          long t = System.nanoTime();
+          client.setEndpoint(ep);
+          client.advanced(new CoapHandler() {
+            @Override
+            public void onLoad(CoapResponse response) {
+              if (response.getCode() != CoAP.ResponseCode.CHANGED) {
+                failures.incrementAndGet();
+              } else {
+                latencies[recorded.getAndIncrement()] = System.nanoTime() - t;
+              }
+              next();
+            }
+
+            @Override
+            public void onError() {
+              failures.incrementAndGet();
+              next();
+            }
+          }, r);
+        }
+
+        void next() {
+          if (++k < perDevice) {
+            send();
+          } else {
+            done.countDown();
+          }
+        }
+      }.send();
+    }
+    if (!done.await(10, TimeUnit.MINUTES)) {
+      throw new IllegalStateException("CoAP run did not finish");
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    client.shutdown();
+    endpoints.forEach(CoapEndpoint::destroy);
+    if (failures.get() > 0) {
+      throw new IllegalStateException(failures.get() + " CoAP requests were not answered 2.04");
+    }
+    return result(perDevice * DEVICES / seconds, latencies, recorded.get());
+  }
+
+  private static Result result(double rate, long[] latencies, int n) {
+    long[] l = Arrays.copyOf(latencies, n);
+    Arrays.sort(l);
+    return new Result(rate, l[(int) (n * 0.50)] / 1e6, l[Math.min(n - 1, (int) (n * 0.99))] / 1e6);
+  }
+
+  private static long count(CqlSession session, String tenant, long base) {
+    long rows = 0;
+    LocalDate first = LocalDate.ofInstant(Instant.ofEpochMilli(base), ZoneOffset.UTC);
+    LocalDate last = LocalDate.ofInstant(Instant.ofEpochMilli(base + MESSAGES / DEVICES), ZoneOffset.UTC);
+    for (int d = 0; d < DEVICES; d++) {
+      for (LocalDate day = first; !day.isAfter(last); day = day.plusDays(1)) {
+        rows += session.execute("SELECT COUNT(*) FROM " + KEYSPACE + ".telemetry WHERE tenant = ? AND device_id = ?"
+            + " AND day = ?", tenant, "dev" + d, day).one().getLong(0);
+      }
+    }
+    return rows;
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (java.nio.file.Files.exists(dir)) {
+      try (var walk = java.nio.file.Files.walk(dir)) {
+        for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          java.nio.file.Files.delete(p);
+        }
+      }
+    }
+  }
+}
