@@ -57,17 +57,20 @@ public final class CassandraConnector {
       return;
     }
     vertx.<CqlSession>executeBlocking(() -> {
-      CqlSession s = session != null ? session : open();
-      session = s;
-      int applied = new SchemaMigrator(s, settings.keyspace(), settings.replication(), migrationsDir).migrate();
-      // The service's own keyspace becomes the session default (the driver keeps it for new connections too);
-      // it could not be set when the session was built, since the migrations may only just have created it.
-      s.execute("USE " + settings.keyspace());
-      LOG.info("Cassandra keyspace {} ready ({} migrations applied now)", settings.keyspace(), applied);
+      if (session == null) {
+        // A session without keyspace first: the migrations may have to create the keyspace.
+        try (CqlSession bootstrap = open(null)) {
+          int applied = new SchemaMigrator(bootstrap, settings.keyspace(), settings.replication(), migrationsDir)
+              .migrate();
+          LOG.info("Cassandra keyspace {} ready ({} migrations applied now)", settings.keyspace(), applied);
+        }
+        // The service's session defaults to its own keyspace (switching with USE at runtime races with requests).
+        session = open(settings.keyspace());
+      }
       schemaApplied = true;
-      return s;
+      return session;
     }, false).onSuccess(promise::tryComplete).onFailure(err -> {
-      if (err instanceof IllegalStateException && session != null) {
+      if (err instanceof SchemaMigrator.InvalidMigrationException) {
         LOG.error("Cassandra schema for keyspace {} cannot be applied: {}", settings.keyspace(), err.getMessage());
         promise.tryFail(err);
         return;
@@ -78,7 +81,7 @@ public final class CassandraConnector {
     });
   }
 
-  private CqlSession open() {
+  private CqlSession open(String keyspace) {
     DriverConfigLoader loader = DriverConfigLoader.programmaticBuilder()
         .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, settings.requestTimeout())
         .withString(DefaultDriverOption.REQUEST_CONSISTENCY, settings.consistency())
@@ -98,6 +101,9 @@ public final class CassandraConnector {
         .withLocalDatacenter(settings.localDatacenter());
     for (InetSocketAddress p : settings.contactPoints()) {
       builder.addContactPoint(new InetSocketAddress(p.getHostString(), p.getPort()));
+    }
+    if (keyspace != null) {
+      builder.withKeyspace(keyspace);
     }
     if (settings.username().isPresent()) {
       builder.withAuthCredentials(settings.username().get(), settings.password().orElse(""));

@@ -49,6 +49,15 @@ public final class SchemaMigrator {
     this.resourceDir = resourceDir;
   }
 
+  /** The migrations themselves are wrong (edited after being applied, misnamed, missing): retrying cannot help. */
+  public static final class InvalidMigrationException extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    InvalidMigrationException(String message) {
+      super(message);
+    }
+  }
+
   /** A migration read from the classpath. */
   public record Migration(int version, String name, String text, String checksum) {}
 
@@ -69,7 +78,7 @@ public final class SchemaMigrator {
             "SELECT checksum FROM " + keyspace + ".schema_migrations WHERE version = ?", m.version())).one();
         if (row != null) {
           if (!m.checksum().equals(row.getString("checksum"))) {
-            throw new IllegalStateException("Schema migration V" + m.version() + "__" + m.name() + " of keyspace "
+            throw new InvalidMigrationException("Schema migration V" + m.version() + "__" + m.name() + " of keyspace "
                 + keyspace + " was changed after it was applied; add a new migration instead");
           }
           continue;
@@ -127,11 +136,11 @@ public final class SchemaMigrator {
       }
       Matcher m = FILE.matcher(file);
       if (!m.matches()) {
-        throw new IllegalStateException("Bad migration file name " + file + " (expected V<n>__<name>.cql)");
+        throw new InvalidMigrationException("Bad migration file name " + file + " (expected V<n>__<name>.cql)");
       }
       int version = Integer.parseInt(m.group(1));
       if (version <= last) {
-        throw new IllegalStateException("Migrations out of order in " + dir + ": V" + version + " after V" + last);
+        throw new InvalidMigrationException("Migrations out of order in " + dir + ": V" + version + " after V" + last);
       }
       last = version;
       String text = read(dir + "/" + file);
@@ -165,7 +174,7 @@ public final class SchemaMigrator {
   private static String read(String resource) {
     try (InputStream in = SchemaMigrator.class.getClassLoader().getResourceAsStream(resource)) {
       if (in == null) {
-        throw new IllegalStateException("Migration resource " + resource + " not found on the classpath");
+        throw new InvalidMigrationException("Migration resource " + resource + " not found on the classpath");
       }
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {

@@ -73,11 +73,16 @@ public final class EmbeddedCassandraExtension implements BeforeAllCallback {
    * {@code db/devicehub}) applied to it.
    */
   public static CqlSession session(String keyspace, String migrationsDir) {
-    CqlSession session = session();
-    new SchemaMigrator(session, keyspace, "{'class': 'SimpleStrategy', 'replication_factor': 1}", migrationsDir)
-        .migrate();
-    session.execute("USE " + keyspace);
-    return session;
+    try (CqlSession bootstrap = session()) {
+      new SchemaMigrator(bootstrap, keyspace, "{'class': 'SimpleStrategy', 'replication_factor': 1}", migrationsDir)
+          .migrate();
+    }
+    // as the services' sessions: bound to the keyspace when built, never switched with USE at runtime
+    return CqlSession.builder()
+        .addContactPoint(new InetSocketAddress("127.0.0.1", node().settings().nativePort()))
+        .withLocalDatacenter("datacenter1")
+        .withKeyspace(keyspace)
+        .build();
   }
 
   /** A port free on loopback now. */
