@@ -47,9 +47,8 @@ class PlatformApiModuleTest {
   void servesTheCatalogueAndKeepsOperatorEditsAcrossRestarts() throws Exception {
     int port = EmbeddedCassandraExtension.freePort();
     Vertx vertx = Vertx.vertx();
-    EmbeddedCassandraExtension.session(KEYSPACE, "db/platform").close();
     // As the runtime hands it over: migrated, but without a current keyspace.
-    try (CqlSession session = EmbeddedCassandraExtension.session()) {
+    try (CqlSession session = TestSessions.migrated(KEYSPACE)) {
       PrometheusMeterRegistry registry = Metrics.newRegistry("platform-api");
       ServiceContext ctx = new ServiceContext(vertx, ServiceConfig.load("platform-api", env(port)), session, registry,
           new OpsHttpServer(vertx, registry));

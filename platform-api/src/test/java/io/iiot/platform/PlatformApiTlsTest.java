@@ -51,9 +51,9 @@ class PlatformApiTlsTest {
         "PLATFORM_API_GRPC_TLS_CLIENT_CA", dir.resolve("ca.crt").toString(),
         "PLATFORM_API_AUTH_OPERATOR_KEY", operatorKey,
         "PLATFORM_API_CASSANDRA_KEYSPACE", KEYSPACE);
-    EmbeddedCassandraExtension.session(KEYSPACE, "db/platform").close();
     Vertx vertx = Vertx.vertx();
-    try (CqlSession session = EmbeddedCassandraExtension.session()) {
+    // As the runtime hands it over: migrated, but without a current keyspace.
+    try (CqlSession session = TestSessions.migrated(KEYSPACE)) {
       PrometheusMeterRegistry registry = Metrics.newRegistry("platform-api");
       ServiceConfig config = ServiceConfig.load("platform-api", env);
       ServiceContext ctx = new ServiceContext(vertx, config, session, registry, new OpsHttpServer(vertx, registry));

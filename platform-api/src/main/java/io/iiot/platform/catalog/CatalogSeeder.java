@@ -12,37 +12,28 @@ import java.util.concurrent.CompletionStage;
 /**
  * Puts the shipped catalogue into Cassandra at start. Each template is created only if absent (LWT), so an
  * operator's later edit of a catalogue template survives restarts, and several replicas starting at once write each
- * template once.
+ * template once. The catalogue is one partition, so the inserts go one after another: concurrent Paxos rounds on one
+ * partition contend and time out.
  */
 public final class CatalogSeeder {
   private CatalogSeeder() {}
 
   /** Completes with the number of templates this call created (0 when all were there already). */
   public static CompletionStage<Integer> seed(TemplateStore store, List<OnboardingTemplate> catalog) {
-    CompletableFuture<?>[] each = new CompletableFuture<?>[catalog.size()];
-    int[] created = new int[1];
-    for (int i = 0; i < catalog.size(); i++) {
-      OnboardingTemplate t = catalog.get(i);
-      each[i] = store.create(ResourceNames.parseTemplate(t.getName(), "name"), t)
+    CompletionStage<Integer> chain = CompletableFuture.completedFuture(0);
+    for (OnboardingTemplate t : catalog) {
+      chain = chain.thenCompose(created -> store.create(ResourceNames.parseTemplate(t.getName(), "name"), t)
           .handle((ok, err) -> {
             if (err == null) {
-              synchronized (created) {
-                created[0]++;
-              }
-              return null;
+              return created + 1;
             }
             Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
             if (cause instanceof ResourceStateException r && r.kind() == ResourceStateException.Kind.ALREADY_EXISTS) {
-              return null;
+              return created;
             }
             throw new CompletionException(cause);
-          })
-          .toCompletableFuture();
+          }));
     }
-    return CompletableFuture.allOf(each).thenApply(v -> {
-      synchronized (created) {
-        return created[0];
-      }
-    });
+    return chain;
   }
 }

@@ -103,8 +103,18 @@ public final class Onboarder {
       if (err != null) {
         // Some devices may exist although the call failed: remove them too.
         List<String> deviceIds = toCreate.stream().map(DeviceDirectory.NewDevice::deviceId).toList();
-        return devices.deleteDevices(tenant, deviceIds).handle((v, e) -> e)
-            .thenCompose(e -> compensate(orphans, orphanRows, machines, results));
+        return devices.deleteDevices(tenant, deviceIds).handle((v, e) -> e).thenCompose(e -> {
+          if (e == null) {
+            return compensate(orphans, orphanRows, machines, results);
+          }
+          // Whether the devices exist is unknown, so the identifiers stay and each row says so.
+          for (int i : orphanRows) {
+            results[i] = failed(machines.get(i), Code.INTERNAL, results[i].getStatus().getMessage()
+                + "; outcome unknown: the device may exist and could not be removed (" + cause(e)
+                + "); identifier " + ids.get(i).handle() + " kept");
+          }
+          return CompletableFuture.completedFuture(response(results));
+        });
       }
       return compensate(orphans, orphanRows, machines, results);
     }).thenCompose(f -> f);

@@ -90,9 +90,8 @@ final class ApiHarness implements AutoCloseable {
 
   static synchronized CqlSession session() {
     if (session == null) {
-      EmbeddedCassandraExtension.session(KEYSPACE, "db/platform").close();
       // Like the runtime's: no current keyspace, so a statement that does not name it fails here too.
-      session = EmbeddedCassandraExtension.session();
+      session = io.iiot.platform.TestSessions.migrated(KEYSPACE);
     }
     return session;
   }

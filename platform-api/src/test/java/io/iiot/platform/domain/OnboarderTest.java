@@ -100,6 +100,18 @@ public class OnboarderTest {
   }
 
   @Test
+  void whenDeviceHubFailsAndItsDevicesCannotBeRemovedTheRowsSaySo() throws Exception {
+    directory.failWholeCall = true;
+    directory.failDelete = true;
+    OnboardDevicesResponse r = onboard(machines(2));
+    assertThat(r.getResultsList()).allSatisfy(m -> {
+      assertThat(m.getStatus().getCode()).isEqualTo(Code.INTERNAL_VALUE);
+      assertThat(m.getStatus().getMessage()).contains("outcome unknown").contains("kept");
+    });
+    assertThat(registry.registered).as("identifiers kept while devices may exist").hasSize(2);
+  }
+
+  @Test
   void invalidRowsRejectTheWholeCallBeforeAnythingIsWritten() {
     List<Machine> rows = new ArrayList<>(machines(3));
     rows.set(1, rows.get(1).toBuilder().removeIdentifierValues("MA_CERT_NO").build());
@@ -151,6 +163,7 @@ public class OnboarderTest {
     final Set<String> profiles = new HashSet<>();
     final Set<String> reject = new HashSet<>();
     boolean failWholeCall;
+    boolean failDelete;
 
     @Override
     public synchronized CompletionStage<List<RowOutcome>> createDevices(String tenant, DeviceProfile profile,
@@ -171,6 +184,9 @@ public class OnboarderTest {
 
     @Override
     public synchronized CompletionStage<Void> deleteDevices(String tenant, List<String> ids) {
+      if (failDelete) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException("no delete RPC"));
+      }
       ids.forEach(devices::remove);
       return CompletableFuture.completedFuture(null);
     }
