@@ -12,7 +12,7 @@ import java.util.Optional;
 public record HandleSettings(String host, int port, byte[] advertisedAddress, String prefix, Path dataDir,
     Path serverKeyFile, Optional<String> adminSecret, boolean udpAdmin, Duration tcpIdleTimeout,
     Duration challengeTimeout, Duration sessionTimeout, int maxSessions, int maxInFlight, int cacheSize,
-    Duration cacheMaxAge) {
+    Duration cacheMaxAge, boolean httpInsecureAuth) {
 
   public static HandleSettings from(ServiceConfig c) {
     String advertised = c.string("handle.advertised-address").trim();
@@ -34,6 +34,7 @@ public record HandleSettings(String host, int port, byte[] advertisedAddress, St
         c.optional("handle.admin-secret"), c.bool("handle.udp-admin"), c.duration("handle.tcp-idle-timeout"),
         c.duration("handle.challenge-timeout"), c.duration("handle.session-timeout"),
         c.integer("handle.max-sessions", 1, 10_000_000), c.integer("handle.max-in-flight", 1, 10_000_000),
-        c.integer("handle.cache.size", 0, 100_000_000), c.duration("handle.cache.max-age"));
+        c.integer("handle.cache.size", 0, 100_000_000), c.duration("handle.cache.max-age"),
+        c.bool("handle.http-insecure-auth"));
   }
 }

@@ -59,7 +59,7 @@ public final class ResolverNodeModule implements ServiceModule {
       sweepTimer = vertx.setPeriodic(5_000, t -> auth.sweep());
       processor = new HandleRequestProcessor(vertx, store, auth, keys, settings.prefix(), site,
           settings.maxInFlight());
-      new HandleJsonApi(vertx, store, processor, settings.prefix()).mount(context.ops().router());
+      new HandleJsonApi(vertx, store, processor, settings.httpInsecureAuth()).mount(context.ops().router());
       udp = new HandleUdpServer(vertx, processor);
       tcp = new HandleTcpServer(vertx, processor, settings.tcpIdleTimeout());
       grpc = GrpcServer.startFrom(context, List.of());

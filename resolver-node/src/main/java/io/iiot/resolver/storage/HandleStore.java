@@ -217,6 +217,19 @@ public final class HandleStore {
         .<Void>mapEmpty().andThen(x -> cache.invalidate(key));
   }
 
+  /**
+   * Writes a whole handle without checking whether it exists (bulk registration and imports): spelling, values and
+   * the prefix index in one unlogged batch per partition. Idempotent; values at other indexes are left alone.
+   */
+  public Future<Void> importHandle(String handle, List<HandleValue> values) {
+    String key = Handles.fold(handle);
+    cache.invalidate(key);
+    BatchStatementBuilder b = BatchStatement.builder(BatchType.UNLOGGED).addStatement(insertSpelling.bind(key, handle));
+    return exec(valueRows(b, key, values).build())
+        .compose(x -> exec(insertPrefix.bind(Handles.fold(Handles.prefix(handle)), key, handle)))
+        .<Void>mapEmpty().andThen(x -> cache.invalidate(key));
+  }
+
   /** Writes (adds or overwrites by index) values of a handle. Idempotent. */
   public Future<Void> putValues(String handle, List<HandleValue> values) {
     String key = Handles.fold(handle);

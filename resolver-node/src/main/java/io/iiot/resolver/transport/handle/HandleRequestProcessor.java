@@ -584,6 +584,30 @@ public final class HandleRequestProcessor {
     return one(reply(ctx, op.opCode(), RC_SUCCESS, new byte[0]));
   }
 
+  /**
+   * Performs an administration operation for an identity already authenticated by another interface (the HTTP API):
+   * the same checks, HS_ADMIN authorisation and execution as over the Handle protocol. The future holds the Handle
+   * response code.
+   *
+   * @param body a {@link Bodies.Values} (create, add, modify), {@link Bodies.HandleOnly} (delete) or
+   *     {@link Bodies.Remove} (remove)
+   */
+  public Future<Integer> administer(int opCode, int flags, Object body, ValueReference identity) {
+    Envelope env = new Envelope(2, 11, 0, 2, 11, 0, 0, 0, Limits.HEADER_SIZE);
+    Message synthetic = new Message(env, opCode, 0, flags, 0, 0, 0, new byte[Limits.HEADER_SIZE], 0, new byte[0]);
+    Ctx ctx = new Ctx(synthetic, Version.HIGHEST);
+    AdminOp op = new AdminOp(opCode, flags, body);
+    String handle = Handles.normalize(handleOf(op));
+    if (!Handles.isValid(handle)) {
+      return Future.succeededFuture(RC_INVALID_HANDLE);
+    }
+    if (!homed(handle)) {
+      return Future.succeededFuture(RC_SERVER_NOT_RESP);
+    }
+    return precheck(op, handle).compose(rc -> rc != RC_SUCCESS ? Future.succeededFuture(rc)
+        : authorizeAndExecute(ctx, op, identity).map(responses -> responses.get(0).responseCode()));
+  }
+
   // ---------------------------------------------------------------- sessions
 
   /** Verifies the HS_MAC credential of a request in {@code session}. */

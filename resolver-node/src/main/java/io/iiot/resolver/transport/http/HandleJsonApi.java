@@ -17,26 +17,39 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * handle.net's REST API (manual §14) on the service's HTTP port: {@code GET /api/handles/{handle}} with {@code type}
- * and {@code index} filters. Unauthenticated: only publicly readable values are returned. Writes over HTTP
- * ({@code PUT}, {@code DELETE}) need HTTPS with Basic authentication in handle.net; this node answers them with
- * {@code RC_OPERATION_NOT_SUPPORTED} until TLS is configured for the HTTP port. Errors are JSON bodies with the Handle
- * response code, never HTML.
+ * handle.net's REST API (manual §14) on the service's HTTP port.
+ *
+ * <ul>
+ *   <li>{@code GET /api/handles/{handle}} with {@code type} and {@code index} filters; only publicly readable values.
+ *   <li>{@code PUT /api/handles/{handle}} (create, or replace the record; {@code overwrite=false} refuses an existing
+ *       handle; with {@code index=} parameters only those values are added or replaced) and
+ *       {@code DELETE /api/handles/{handle}} (the handle, or with {@code index=} only those values), authenticated
+ *       with HTTP Basic: user {@code index:handle} with {@code :} as {@code %3A}, password the HS_SECKEY secret, and
+ *       authorised by HS_ADMIN exactly as over the Handle protocol. As in handle.net, credentials count only over
+ *       TLS: on a plain-HTTP port writes are refused with 403 and response code 402, unless
+ *       {@code handle.http-insecure-auth} is set (for a port reached only through a TLS-terminating proxy).
+ * </ul>
+ *
+ * Errors are JSON bodies with the Handle response code, never HTML.
  */
 public final class HandleJsonApi {
   private final HandleStore store;
   private final HandleRequestProcessor processor;
+  private final boolean insecureAuth;
 
-  public HandleJsonApi(Vertx vertx, HandleStore store, HandleRequestProcessor processor, String nodePrefix) {
+  public HandleJsonApi(Vertx vertx, HandleStore store, HandleRequestProcessor processor, boolean insecureAuth) {
     this.store = store;
     this.processor = processor;
+    this.insecureAuth = insecureAuth;
   }
 
   public void mount(Router router) {
     router.get("/api/handles/*").handler(this::get);
-    router.route("/api/handles/*").handler(ctx -> send(ctx, 403, new JsonObject()
-        .put("responseCode", ResponseCodes.RC_OPERATION_NOT_SUPPORTED)
-        .put("message", "writes over HTTP need HTTPS, which is not configured on this node")
+    router.put("/api/handles/*").handler(io.vertx.ext.web.handler.BodyHandler.create().setBodyLimit(256 * 1024))
+        .handler(this::put);
+    router.delete("/api/handles/*").handler(this::delete);
+    router.route("/api/handles/*").handler(ctx -> send(ctx, 405, new JsonObject()
+        .put("responseCode", ResponseCodes.RC_OPERATION_NOT_SUPPORTED).put("message", "method not supported")
         .put("handle", handleOf(ctx))));
     router.route("/api/*").handler(ctx -> send(ctx, 404, new JsonObject()
         .put("responseCode", ResponseCodes.RC_OPERATION_NOT_SUPPORTED).put("message", "no such resource")));
@@ -97,6 +110,150 @@ public final class HandleJsonApi {
       send(ctx, 200, new JsonObject().put("responseCode", ResponseCodes.RC_SUCCESS).put("handle", asked)
           .put("values", ValueJson.toJson(visible)));
     });
+  }
+
+  /** The authenticated identity of a write, or {@code null} after an error answer has been sent. */
+  private io.vertx.core.Future<io.iiot.resolver.domain.ValueReference> authenticate(RoutingContext ctx,
+      String handle) {
+    if (!ctx.request().isSSL() && !insecureAuth) {
+      send(ctx, 403, new JsonObject().put("responseCode", ResponseCodes.RC_AUTHENTICATION_NEEDED)
+          .put("message", "authentication requires HTTPS").put("handle", handle));
+      return io.vertx.core.Future.succeededFuture(null);
+    }
+    String header = ctx.request().getHeader("Authorization");
+    io.iiot.resolver.domain.ValueReference id = null;
+    byte[] secret = null;
+    if (header != null && header.regionMatches(true, 0, "Basic ", 0, 6)) {
+      try {
+        String creds = new String(java.util.Base64.getDecoder().decode(header.substring(6).trim()),
+            StandardCharsets.UTF_8);
+        int colon = creds.indexOf(':');
+        String user = URLDecoder.decode(creds.substring(0, colon).replace("+", "%2B"), StandardCharsets.UTF_8);
+        int sep = user.indexOf(':');
+        id = new io.iiot.resolver.domain.ValueReference(user.substring(sep + 1),
+            Integer.parseInt(user.substring(0, sep)));
+        secret = creds.substring(colon + 1).getBytes(StandardCharsets.UTF_8);
+      } catch (RuntimeException e) {
+        id = null;
+      }
+    }
+    if (id == null) {
+      ctx.response().putHeader("WWW-Authenticate", "Basic realm=\"handle\"");
+      send(ctx, 401, new JsonObject().put("responseCode", ResponseCodes.RC_AUTHENTICATION_NEEDED)
+          .put("handle", handle));
+      return io.vertx.core.Future.succeededFuture(null);
+    }
+    io.iiot.resolver.domain.ValueReference who = id;
+    byte[] given = secret;
+    return store.getFresh(id.handle()).map(rec -> {
+      boolean ok = false;
+      if (rec.isPresent()) {
+        for (HandleValue v : rec.get().values()) {
+          if (v.hasType("HS_SECKEY") && (who.index() == 0 || v.index() == who.index())) {
+            ok |= java.security.MessageDigest.isEqual(v.data(), given);
+          }
+        }
+      }
+      if (!ok) {
+        ctx.response().putHeader("WWW-Authenticate", "Basic realm=\"handle\"");
+        send(ctx, 401, new JsonObject().put("responseCode", ResponseCodes.RC_AUTHENTICATION_FAILED)
+            .put("message", "Identity not verified").put("handle", handle));
+        return null;
+      }
+      return who;
+    });
+  }
+
+  private void put(RoutingContext ctx) {
+    String asked = handleOf(ctx);
+    List<HandleValue> values;
+    try {
+      Object body = ctx.body().buffer() == null ? null : io.vertx.core.json.Json.decodeValue(ctx.body().buffer());
+      values = ValueJsonReader.values(body);
+    } catch (ValueJsonReader.BadValue e) {
+      send(ctx, 400, new JsonObject().put("responseCode", ResponseCodes.RC_INVALID_VALUE)
+          .put("message", e.getMessage()).put("handle", asked));
+      return;
+    } catch (io.vertx.core.json.DecodeException e) {
+      send(ctx, 400, new JsonObject().put("responseCode", ResponseCodes.RC_INVALID_VALUE)
+          .put("message", "body is not JSON").put("handle", asked));
+      return;
+    }
+    boolean overwrite = !ctx.queryParam("overwrite").contains("false");
+    boolean onlyIndexes = !ctx.queryParam("index").isEmpty();
+    authenticate(ctx, asked).onSuccess(id -> {
+      if (id == null) {
+        return;
+      }
+      String handle = Handles.normalize(asked);
+      store.getFresh(handle).compose(existing -> {
+        io.iiot.resolver.transport.handle.Bodies.Values body =
+            new io.iiot.resolver.transport.handle.Bodies.Values(asked, values);
+        if (existing.isEmpty()) {
+          return processor.administer(ResponseCodes.OC_CREATE_HANDLE, 0, body, id).map(rc -> new int[] {rc, 201});
+        }
+        if (!overwrite) {
+          return io.vertx.core.Future.succeededFuture(new int[] {ResponseCodes.RC_HANDLE_ALREADY_EXISTS, 409});
+        }
+        if (onlyIndexes) {
+          return processor.administer(ResponseCodes.OC_ADD_VALUE, ResponseCodes.FLAG_OVRW, body, id)
+              .map(rc -> new int[] {rc, 200});
+        }
+        return processor.administer(ResponseCodes.OC_CREATE_HANDLE, ResponseCodes.FLAG_OVRW, body, id)
+            .map(rc -> new int[] {rc, 200});
+      }).onComplete(ar -> answerWrite(ctx, asked, ar));
+    });
+  }
+
+  private void delete(RoutingContext ctx) {
+    String asked = handleOf(ctx);
+    List<String> idx = ctx.queryParam("index");
+    int[] indexes;
+    try {
+      indexes = idx.stream().mapToInt(s -> Integer.parseInt(s.trim())).toArray();
+    } catch (NumberFormatException e) {
+      send(ctx, 400, new JsonObject().put("responseCode", ResponseCodes.RC_INVALID_VALUE)
+          .put("message", "index must be an integer").put("handle", asked));
+      return;
+    }
+    authenticate(ctx, asked).onSuccess(id -> {
+      if (id == null) {
+        return;
+      }
+      io.vertx.core.Future<Integer> f = indexes.length == 0
+          ? processor.administer(ResponseCodes.OC_DELETE_HANDLE, 0,
+              new io.iiot.resolver.transport.handle.Bodies.HandleOnly(asked), id)
+          : processor.administer(ResponseCodes.OC_REMOVE_VALUE, 0,
+              new io.iiot.resolver.transport.handle.Bodies.Remove(asked, indexes), id);
+      f.map(rc -> new int[] {rc, 200}).onComplete(ar -> answerWrite(ctx, asked, ar));
+    });
+  }
+
+  private static void answerWrite(RoutingContext ctx, String handle, io.vertx.core.AsyncResult<int[]> ar) {
+    if (ar.failed()) {
+      send(ctx, 500, new JsonObject().put("responseCode", ResponseCodes.RC_ERROR)
+          .put("message", "storage unavailable").put("handle", handle));
+      return;
+    }
+    int rc = ar.result()[0];
+    int status = rc == ResponseCodes.RC_SUCCESS ? ar.result()[1] : httpStatus(rc);
+    send(ctx, status, new JsonObject().put("responseCode", rc).put("handle", handle));
+  }
+
+  /** Handle response code → HTTP status (manual §14.4). */
+  static int httpStatus(int rc) {
+    return switch (rc) {
+      case ResponseCodes.RC_SUCCESS, ResponseCodes.RC_VALUES_NOT_FOUND -> 200;
+      case ResponseCodes.RC_HANDLE_NOT_FOUND -> 404;
+      case ResponseCodes.RC_HANDLE_ALREADY_EXISTS, ResponseCodes.RC_VALUE_ALREADY_EXISTS -> 409;
+      case ResponseCodes.RC_INVALID_HANDLE, ResponseCodes.RC_INVALID_VALUE, ResponseCodes.RC_SERVER_NOT_RESP -> 400;
+      case ResponseCodes.RC_AUTHENTICATION_NEEDED -> 401;
+      case ResponseCodes.RC_INVALID_ADMIN, ResponseCodes.RC_INSUFFICIENT_PERMISSIONS,
+          ResponseCodes.RC_AUTHENTICATION_FAILED, ResponseCodes.RC_INVALID_CREDENTIAL, ResponseCodes.RC_AUTHEN_TIMEOUT,
+          ResponseCodes.RC_AUTHEN_ERROR -> 403;
+      case ResponseCodes.RC_OPERATION_NOT_SUPPORTED -> 501;
+      default -> 500;
+    };
   }
 
   private static void send(RoutingContext ctx, int status, JsonObject body) {

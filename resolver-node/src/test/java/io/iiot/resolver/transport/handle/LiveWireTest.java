@@ -256,6 +256,14 @@ class LiveWireTest {
     JsonObject foreign = get(http, "/api/handles/88.999/X", 400);
     assertThat(foreign.getInteger("responseCode")).isEqualTo(301);
     assertThat(foreign.getString("message")).isEqualTo("That prefix doesn't live here");
+    // credentials count only over TLS (handle.net): on this plain-HTTP port a write is refused with 402
+    HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort
+        + "/api/handles/88.101.5/PUMP-8")).PUT(HttpRequest.BodyPublishers.ofString("[]"))
+        .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
+            ("300%3A0.NA/88.101:" + ResolverNodeHarness.SECRET).getBytes())).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(put.statusCode()).isEqualTo(403);
+    assertThat(new JsonObject(put.body()).getInteger("responseCode")).isEqualTo(402);
     JsonObject site = get(http, "/api/handles/0.NA/88.101?type=HS_SITE", 200);
     assertThat(site.getJsonArray("values").getJsonObject(0).getJsonObject("data").getString("format"))
         .isEqualTo("site");

@@ -1,0 +1,265 @@
+package io.iiot.it.resolver;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * A non-blocking Handle load generator: one thread, one selector, pre-encoded requests (only the RequestId is patched
+ * per send), many requests in flight. Closed loop (each channel keeps {@code window} requests outstanding) or open
+ * loop at a fixed rate. Latency is measured from send to the complete answer, in a 1 µs histogram.
+ *
+ * <p>UDP: answers are matched by RequestId; an answer split over several datagrams counts when its last datagram
+ * arrives. TCP: persistent connections (KA set in the requests), one request outstanding per connection.
+ */
+final class HandleLoadGenerator {
+  /** Result of one run. */
+  record Result(long answers, long lost, double seconds, double p50Ms, double p99Ms) {
+    double rps() {
+      return answers / seconds;
+    }
+  }
+
+  private static final int HIST = 200_000; // µs buckets up to 200 ms
+
+  private final InetSocketAddress target;
+  private final byte[][] requests;
+  private final SplittableRandom random = new SplittableRandom(42);
+
+  HandleLoadGenerator(InetSocketAddress target, byte[][] requests) {
+    this.target = target;
+    this.requests = requests;
+  }
+
+  private static final class Stats {
+    final long[] hist = new long[HIST + 1];
+    long answers;
+    long lost;
+    boolean measuring;
+
+    void record(long nanos) {
+      if (measuring) {
+        hist[(int) Math.min(HIST, nanos / 1000)]++;
+        answers++;
+      }
+    }
+
+    double percentile(double p) {
+      long total = 0;
+      for (long c : hist) {
+        total += c;
+      }
+      long rank = (long) Math.ceil(total * p);
+      long seen = 0;
+      for (int i = 0; i <= HIST; i++) {
+        seen += hist[i];
+        if (seen >= rank && rank > 0) {
+          return (i + 0.5) / 1000.0;
+        }
+      }
+      return Double.NaN;
+    }
+  }
+
+  private ByteBuffer next(int requestId) {
+    byte[] t = requests[random.nextInt(requests.length)];
+    ByteBuffer b = ByteBuffer.allocate(t.length);
+    b.put(t).putInt(8, requestId).flip();
+    return b;
+  }
+
+  /**
+   * UDP, closed loop ({@code rate} ≤ 0: every socket keeps {@code window} requests outstanding) or open loop at
+   * {@code rate} requests/s. A request without an answer after 250 ms counts as lost and its slot is reused.
+   */
+  Result udp(int channels, int window, double warmupS, double measureS, double rate) throws IOException {
+    Stats st = new Stats();
+    int w = Math.max(1, rate > 0 ? 4096 / channels : window);
+    int[][] slotId = new int[channels][w];
+    long[][] slotAt = new long[channels][w];
+    int[][] slotLeft = new int[channels][w];
+    try (Selector sel = Selector.open()) {
+      List<DatagramChannel> chans = new ArrayList<>();
+      for (int i = 0; i < channels; i++) {
+        DatagramChannel ch = DatagramChannel.open();
+        ch.configureBlocking(false);
+        ch.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 1 << 20);
+        ch.connect(target);
+        ch.register(sel, SelectionKey.OP_READ, i);
+        chans.add(ch);
+      }
+      int nextId = 1;
+      ByteBuffer in = ByteBuffer.allocate(2048);
+      long start = System.nanoTime();
+      long warmEnd = start + (long) (warmupS * 1e9);
+      long end = warmEnd + (long) (measureS * 1e9);
+      long measureStart = warmEnd;
+      double interval = rate > 0 ? 1e9 / rate : 0;
+      double nextSend = start;
+      int rr = 0;
+      while (true) {
+        long now = System.nanoTime();
+        if (now >= end) {
+          break;
+        }
+        if (!st.measuring && now >= warmEnd) {
+          st.measuring = true;
+          measureStart = now;
+        }
+        int budget = rate > 0 ? (int) Math.min(256, Math.max(0, (now - nextSend) / interval + 1)) : Integer.MAX_VALUE;
+        for (int c = 0; c < channels && budget > 0; c++) {
+          int i = rate > 0 ? rr++ % channels : c;
+          for (int k = 0; k < w && budget > 0; k++) {
+            if (slotId[i][k] != 0 && now - slotAt[i][k] > 250_000_000L) {
+              if (st.measuring) {
+                st.lost++;
+              }
+              slotId[i][k] = 0;
+            }
+            if (slotId[i][k] == 0) {
+              int id = nextId++ & 0x7FFFFFFF;
+              if (id == 0) {
+                id = nextId++;
+              }
+              slotId[i][k] = id;
+              slotAt[i][k] = System.nanoTime();
+              slotLeft[i][k] = -1;
+              chans.get(i).write(next(id));
+              if (rate > 0) {
+                budget--;
+                nextSend += interval;
+                break;
+              }
+            }
+          }
+        }
+        if (rate > 0) {
+          sel.selectNow();
+        } else {
+          sel.select(1);
+        }
+        for (SelectionKey key : sel.selectedKeys()) {
+          DatagramChannel ch = (DatagramChannel) key.channel();
+          int i = (Integer) key.attachment();
+          while (true) {
+            in.clear();
+            if (ch.read(in) <= 0) {
+              break;
+            }
+            int id = in.getInt(8);
+            int len = in.getInt(16);
+            for (int k = 0; k < w; k++) {
+              if (slotId[i][k] == id) {
+                if (slotLeft[i][k] == -1) {
+                  slotLeft[i][k] = Math.max(1, (len + 491) / 492);
+                }
+                if (--slotLeft[i][k] == 0) {
+                  st.record(System.nanoTime() - slotAt[i][k]);
+                  slotId[i][k] = 0;
+                }
+                break;
+              }
+            }
+          }
+        }
+        sel.selectedKeys().clear();
+      }
+      double secs = (System.nanoTime() - measureStart) / 1e9;
+      for (DatagramChannel ch : chans) {
+        ch.close();
+      }
+      return new Result(st.answers, st.lost, secs, st.percentile(0.50), st.percentile(0.99));
+    }
+  }
+
+  /** TCP over persistent connections, one request outstanding per connection. */
+  Result tcp(int connections, double warmupS, double measureS, double rate) throws IOException {
+    Stats st = new Stats();
+    try (Selector sel = Selector.open()) {
+      List<SocketChannel> chans = new ArrayList<>();
+      ByteBuffer[] bufs = new ByteBuffer[connections];
+      long[] sentAt = new long[connections];
+      boolean[] busy = new boolean[connections];
+      for (int i = 0; i < connections; i++) {
+        SocketChannel ch = SocketChannel.open(target);
+        ch.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+        ch.configureBlocking(false);
+        ch.register(sel, SelectionKey.OP_READ, i);
+        chans.add(ch);
+        bufs[i] = ByteBuffer.allocate(64 * 1024);
+      }
+      int nextId = 1;
+      long start = System.nanoTime();
+      long warmEnd = start + (long) (warmupS * 1e9);
+      long end = warmEnd + (long) (measureS * 1e9);
+      long measureStart = warmEnd;
+      double interval = rate > 0 ? 1e9 / rate : 0;
+      double nextSend = start;
+      while (true) {
+        long now = System.nanoTime();
+        if (now >= end) {
+          break;
+        }
+        if (!st.measuring && now >= warmEnd) {
+          st.measuring = true;
+          measureStart = now;
+        }
+        for (int i = 0; i < connections; i++) {
+          if (busy[i]) {
+            continue;
+          }
+          if (rate > 0) {
+            if (nextSend > now) {
+              break;
+            }
+            nextSend += interval;
+          }
+          ByteBuffer b = next(nextId++ & 0x7FFFFFFF);
+          sentAt[i] = System.nanoTime();
+          while (b.hasRemaining()) {
+            chans.get(i).write(b);
+          }
+          busy[i] = true;
+        }
+        if (rate > 0) {
+          sel.selectNow();
+        } else {
+          sel.select(1);
+        }
+        for (SelectionKey k : sel.selectedKeys()) {
+          int i = (Integer) k.attachment();
+          ByteBuffer b = bufs[i];
+          int n = ((SocketChannel) k.channel()).read(b);
+          if (n < 0) {
+            throw new IOException("server closed connection " + i);
+          }
+          while (b.position() >= 20) {
+            int len = b.getInt(16);
+            if (b.position() < 20 + len) {
+              break;
+            }
+            st.record(System.nanoTime() - sentAt[i]);
+            busy[i] = false;
+            int consumed = 20 + len;
+            b.flip();
+            b.position(consumed);
+            b.compact();
+          }
+        }
+        sel.selectedKeys().clear();
+      }
+      double secs = (System.nanoTime() - measureStart) / 1e9;
+      for (SocketChannel ch : chans) {
+        ch.close();
+      }
+      return new Result(st.answers, st.lost, secs, st.percentile(0.50), st.percentile(0.99));
+    }
+  }
+}

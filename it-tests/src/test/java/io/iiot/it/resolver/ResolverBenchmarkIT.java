@@ -1,0 +1,191 @@
+package io.iiot.it.resolver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import io.iiot.base.config.ServiceConfig;
+import io.iiot.base.ops.Metrics;
+import io.iiot.base.ops.OpsHttpServer;
+import io.iiot.base.runtime.ServiceContext;
+import io.iiot.base.testing.EmbeddedCassandraExtension;
+import io.iiot.it.bench.BenchmarkReport;
+import io.iiot.resolver.ResolverNodeModule;
+import io.iiot.resolver.domain.AdminRecord;
+import io.iiot.resolver.domain.HandleValue;
+import io.iiot.resolver.transport.handle.BufWriter;
+import io.iiot.resolver.transport.handle.Envelope;
+import io.vertx.core.Vertx;
+import io.vertx.core.datagram.DatagramSocket;
+import io.vertx.core.net.NetServer;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Locale;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Resolution throughput and latency of resolver-node over UDP and TCP for 100,000 registered handles, hot (cached)
+ * and cold (every request reads Cassandra), next to a bare UDP and TCP echo server on the same Vert.x stack in the
+ * same JVM and run. The load generator is {@link HandleLoadGenerator} (non-blocking, pre-encoded, many in flight).
+ *
+ * <p>Run: {@code mvn -B -q install -DskipTests && mvn -B -pl it-tests verify -Dit.test=ResolverBenchmarkIT
+ * -Diiot.bench=resolver}; writes the "resolver-handle" section of docs/BENCHMARKS.md.
+ */
+@EnabledIfSystemProperty(named = "iiot.bench", matches = ".*resolver.*")
+@ExtendWith(EmbeddedCassandraExtension.class)
+class ResolverBenchmarkIT {
+  static final int HANDLES = 100_000;
+  static final double WARMUP = 3;
+  static final double MEASURE = 10;
+  static final int UDP_CHANNELS = 8;
+  static final int UDP_WINDOW = 16;
+  static final int TCP_CONNECTIONS = 64;
+
+  record Node(ResolverNodeModule module, OpsHttpServer ops, int port) {}
+
+  static Node startNode(Vertx vertx, CqlSession session, String keyspace, Map<String, String> extra)
+      throws Exception {
+    int port = EmbeddedCassandraExtension.freePort();
+    int http = EmbeddedCassandraExtension.freePort();
+    Map<String, String> env = new HashMap<>(extra);
+    env.put("HANDLE_HOST", "127.0.0.1");
+    env.put("HANDLE_PORT", String.valueOf(port));
+    env.put("HTTP_PORT", String.valueOf(http));
+    env.put("GRPC_HOST", "127.0.0.1");
+    env.put("GRPC_PORT", String.valueOf(EmbeddedCassandraExtension.freePort()));
+    env.put("HANDLE_DATA_DIR", Files.createTempDirectory(Path.of("target").toAbsolutePath(), "bench").toString());
+    env.put("HANDLE_ADMIN_SECRET", "bench-secret");
+    env.put("CASSANDRA_KEYSPACE", keyspace);
+    ServiceConfig config = ServiceConfig.load("resolver-node", env);
+    var registry = Metrics.newRegistry("resolver-node");
+    OpsHttpServer ops = new OpsHttpServer(vertx, registry);
+    ops.listen("127.0.0.1", http).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    ResolverNodeModule module = new ResolverNodeModule(config);
+    vertx.executeBlocking(() -> module.start(new ServiceContext(vertx, config, session, registry, ops)), false)
+        .compose(f -> f).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    return new Node(module, ops, port);
+  }
+
+  static String handle(int i) {
+    return String.format(Locale.ROOT, "88.101.5/B-%06d", i);
+  }
+
+  /** A resolution request (envelope + message) for {@code handle}, as CNRI's 9.3.1 client sends it. */
+  static byte[] request(String handle, boolean keepAlive) {
+    BufWriter body = new BufWriter(64).utf8(handle).int4(0).int4(0);
+    byte[] b = body.toByteArray();
+    int flags = 0x19000000 | (keepAlive ? 0x02000000 : 0);
+    BufWriter msg = new BufWriter(128).int4(1).int4(0).int4(flags).u16(0xFFFF).u8(0).u8(0)
+        .int4((int) (System.currentTimeMillis() / 1000) + 43200).int4(b.length).raw(b).int4(0);
+    byte[] m = msg.toByteArray();
+    byte[] env = new Envelope(2, 3, 0, 2, 11, 0, 1, 0, m.length).encode();
+    byte[] all = new byte[env.length + m.length];
+    System.arraycopy(env, 0, all, 0, env.length);
+    System.arraycopy(m, 0, all, env.length, m.length);
+    return all;
+  }
+
+  @Test
+  void benchmark() throws Exception {
+    String keyspace = "iiot_resolver_bench";
+    EmbeddedCassandraExtension.session(keyspace, "db/resolver").close();
+    CqlSession session = EmbeddedCassandraExtension.session();
+    Vertx vertx = Vertx.vertx();
+    Node hot = startNode(vertx, session, keyspace, Map.of("HANDLE_CACHE_SIZE", "200000",
+        "HANDLE_CACHE_MAX_AGE", "1h"));
+    Node cold = startNode(vertx, session, keyspace, Map.of("HANDLE_CACHE_SIZE", "0"));
+
+    // 100,000 handles: URL at 1, HS_ADMIN at 100 (as the Handle.Net baseline of reference §8.1)
+    long t0 = System.nanoTime();
+    byte[] admin = new AdminRecord(AdminRecord.ALL, "88.101.5/ADMIN", 300).encode();
+    Semaphore inFlight = new Semaphore(256);
+    for (int i = 0; i < HANDLES; i++) {
+      inFlight.acquire();
+      String h = handle(i);
+      hot.module().store().importHandle(h, List.of(
+          HandleValue.of(1, "URL", "https://example.com/device/" + h.substring(9)),
+          HandleValue.of(100, "HS_ADMIN", admin))).onComplete(ar -> inFlight.release());
+    }
+    inFlight.acquire(256);
+    double loadSeconds = (System.nanoTime() - t0) / 1e9;
+
+    // bare echo servers on the same Vert.x stack
+    DatagramSocket udpEcho = vertx.createDatagramSocket();
+    udpEcho.handler(p -> udpEcho.send(p.data(), p.sender().port(), p.sender().host()));
+    int udpEchoPort = EmbeddedCassandraExtension.freePort();
+    udpEcho.listen(udpEchoPort, "127.0.0.1").toCompletionStage().toCompletableFuture().get();
+    NetServer tcpEcho = vertx.createNetServer().connectHandler(s -> s.handler(s::write));
+    int tcpEchoPort = tcpEcho.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get().actualPort();
+
+    byte[][] udpReqs = new byte[HANDLES][];
+    byte[][] tcpReqs = new byte[HANDLES][];
+    for (int i = 0; i < HANDLES; i++) {
+      udpReqs[i] = request(handle(i), false);
+      tcpReqs[i] = request(handle(i), true);
+    }
+    InetSocketAddress lo = new InetSocketAddress("127.0.0.1", 0);
+    // warm the cache of the hot node with every handle once
+    new HandleLoadGenerator(new InetSocketAddress(lo.getAddress(), hot.port()), udpReqs)
+        .udp(UDP_CHANNELS, UDP_WINDOW, 0, 8, 0);
+
+    Map<String, HandleLoadGenerator.Result> r = new java.util.LinkedHashMap<>();
+    r.put("UDP echo", gen(udpEchoPort, udpReqs).udp(UDP_CHANNELS, UDP_WINDOW, WARMUP, MEASURE, 0));
+    r.put("UDP hot", gen(hot.port(), udpReqs).udp(UDP_CHANNELS, UDP_WINDOW, WARMUP, MEASURE, 0));
+    r.put("UDP cold", gen(cold.port(), udpReqs).udp(UDP_CHANNELS, UDP_WINDOW, WARMUP, MEASURE, 0));
+    r.put("TCP echo", gen(tcpEchoPort, tcpReqs).tcp(TCP_CONNECTIONS, WARMUP, MEASURE, 0));
+    r.put("TCP hot", gen(hot.port(), tcpReqs).tcp(TCP_CONNECTIONS, WARMUP, MEASURE, 0));
+    r.put("TCP cold", gen(cold.port(), tcpReqs).tcp(TCP_CONNECTIONS, WARMUP, MEASURE, 0));
+    double udpHalf = r.get("UDP hot").rps() / 2;
+    double tcpHalf = r.get("TCP hot").rps() / 2;
+    r.put("UDP hot at half peak", gen(hot.port(), udpReqs).udp(UDP_CHANNELS, 0, WARMUP, MEASURE, udpHalf));
+    r.put("TCP hot at half peak", gen(hot.port(), tcpReqs).tcp(TCP_CONNECTIONS, WARMUP, MEASURE, tcpHalf));
+    r.put("UDP echo at half peak", gen(udpEchoPort, udpReqs).udp(UDP_CHANNELS, 0, WARMUP, MEASURE, udpHalf));
+
+    StringBuilder md = new StringBuilder();
+    md.append("resolver-node in-process (one Vert.x instance, default event-loop pool), real Cassandra 5.0 node on the "
+        + "same machine holding ").append(HANDLES).append(" handles `88.101.5/B-000000…099999` (URL at 1, HS_ADMIN "
+        + "at 100; loaded in ").append(String.format(Locale.ROOT, "%.1f", loadSeconds)).append(" s). Load: "
+        + "`HandleLoadGenerator`, one non-blocking thread in the same JVM, pre-encoded resolution requests for random "
+        + "handles (CNRI 9.3.1's encoding, version 2.3 suggesting 2.11). UDP: ").append(UDP_CHANNELS)
+        .append(" sockets × ").append(UDP_WINDOW).append(" in flight; TCP: ").append(TCP_CONNECTIONS)
+        .append(" persistent connections (KA), one request in flight each. Hot = answered from the read cache "
+        + "(warmed); cold = cache size 0, every request reads Cassandra. Echo = a bare Vert.x UDP socket / NetServer "
+        + "that returns the request bytes. ").append(String.format(Locale.ROOT, "%.0f", WARMUP))
+        .append(" s warm-up, ").append(String.format(Locale.ROOT, "%.0f", MEASURE)).append(" s measured per row; "
+        + "client and server share the 2 cores.\n\n");
+    md.append("| run | requests/s | vs. echo (same protocol) | p50 ms | p99 ms | lost |\n|---|---|---|---|---|---|\n");
+    for (var e : r.entrySet()) {
+      String proto = e.getKey().substring(0, 3);
+      double echo = r.get(proto + " echo").rps();
+      md.append(String.format(Locale.ROOT, "| %s | %.0f | %.2f | %.3f | %.3f | %d |%n", e.getKey(), e.getValue().rps(),
+          e.getValue().rps() / echo, e.getValue().p50Ms(), e.getValue().p99Ms(), e.getValue().lost()));
+    }
+    md.append("\nRows \"at half peak\" are open-loop at half the hot closed-loop rate of the same protocol; their "
+        + "\"vs. echo\" column compares offered load, not capacity.\n");
+    System.out.println(md);
+    BenchmarkReport.writeSection("resolver-handle", "resolver-node: Handle resolution over UDP and TCP",
+        "mvn -B -q install -DskipTests && mvn -B -pl it-tests verify -Dit.test=ResolverBenchmarkIT -Diiot.bench=resolver",
+        md.toString());
+
+    assertThat(r.get("UDP hot").answers()).isPositive();
+    udpEcho.close();
+    tcpEcho.close();
+    for (Node n : new Node[] {hot, cold}) {
+      n.module().stop().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+      n.ops().close();
+    }
+    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    session.close();
+  }
+
+  static HandleLoadGenerator gen(int port, byte[][] reqs) {
+    return new HandleLoadGenerator(new InetSocketAddress("127.0.0.1", port), reqs);
+  }
+}
