@@ -3,11 +3,14 @@ package io.iiot.it.foundation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
+import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import io.iiot.base.launch.EmbeddedCassandra;
 import io.iiot.base.testing.EmbeddedCassandraExtension;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -65,7 +68,11 @@ class EmbeddedCassandraDurabilityIT {
   }
 
   private static CqlSession session(EmbeddedCassandra node) {
+    // DDL on a busy 2-core machine can take longer than the driver's 2 s default
     return CqlSession.builder().addContactPoint(new InetSocketAddress("127.0.0.1", node.settings().nativePort()))
-        .withLocalDatacenter("datacenter1").build();
+        .withLocalDatacenter("datacenter1")
+        .withConfigLoader(DriverConfigLoader.programmaticBuilder()
+            .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(30)).build())
+        .build();
   }
 }

@@ -74,7 +74,7 @@ class PlatformCommandIT {
     try {
       platform = PlatformProcess.start(Map.of("CASSANDRA_CONTACT_POINTS",
           "127.0.0.1:" + external.settings().nativePort()));
-      platform.awaitReady(Duration.ofSeconds(120));
+      platform.awaitReady(Duration.ofSeconds(180));
       assertThat(platform.tree().stream().map(h -> h.info().commandLine().orElse("")))
           .noneMatch(c -> c.contains("-Dcassandra.config="));
       assertThat(platform.output()).contains("Using the external Cassandra cluster at 127.0.0.1:"
@@ -87,7 +87,7 @@ class PlatformCommandIT {
       }
       List<ProcessHandle> tree = platform.tree();
       platform.process().destroy();
-      assertThat(PlatformProcess.awaitGone(tree, Duration.ofSeconds(20))).isEmpty();
+      assertThat(PlatformProcess.awaitGone(tree, Duration.ofSeconds(30))).isEmpty();
       assertThat(external.isRunning()).as("an external cluster is not ours to stop").isTrue();
     } finally {
       external.stop();
@@ -97,7 +97,7 @@ class PlatformCommandIT {
   @Test
   void killMinus9OfTheLauncherLeavesNoCassandraAndNoServiceBehind() throws Exception {
     platform = PlatformProcess.start(ENV);
-    platform.awaitReady(Duration.ofSeconds(120));
+    platform.awaitReady(Duration.ofSeconds(180));
     List<ProcessHandle> children = platform.tree().subList(1, platform.tree().size());
     assertThat(children.stream().map(h -> h.info().commandLine().orElse("")))
         .anyMatch(c -> c.contains("-Dcassandra.config=")); // /proc truncates the long command line

@@ -31,21 +31,29 @@ class ServiceLifecycleIT {
       int port = service.port("resolver-node", "http.port");
       assertThat(port).isNotEqualTo(8000); // the env variable, not the YAML default
       String ready = "http://127.0.0.1:" + port + "/health/ready";
-      Http.await(ready, s -> s == 200, Duration.ofSeconds(90));
+      awaitReady(service, ready, 200, Duration.ofSeconds(120));
 
       node.stop();
-      Http.await(ready, s -> s == 503, Duration.ofSeconds(20));
+      awaitReady(service, ready, 503, Duration.ofSeconds(60));
       assertThat(Http.get(ready).body()).contains("cassandra").contains("DOWN");
       assertThat(Http.status("http://127.0.0.1:" + port + "/health/live")).isEqualTo(200);
 
       node.start();
-      Http.await(ready, s -> s == 200, Duration.ofSeconds(60));
+      awaitReady(service, ready, 200, Duration.ofSeconds(120));
 
       service.jvm().process().destroy();
       assertThat(service.jvm().process().waitFor(20, TimeUnit.SECONDS)).as("stopped within 20 s of SIGTERM").isTrue();
       assertThat(service.output()).contains("resolver-node stopped").doesNotContain("Exception in thread");
     } finally {
       node.stop();
+    }
+  }
+
+  private static void awaitReady(ServiceProcess service, String url, int status, Duration timeout) throws Exception {
+    try {
+      Http.await(url, s -> s == status, timeout);
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + "\nservice output:\n" + service.output(), e);
     }
   }
 

@@ -17,7 +17,7 @@ public final class Http {
   /** GET; status -1 when nothing answers. */
   public static HttpResponse<String> get(String url) {
     try {
-      return CLIENT.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+      return CLIENT.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
           HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       return null;

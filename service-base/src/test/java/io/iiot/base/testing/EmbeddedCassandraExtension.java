@@ -1,6 +1,9 @@
 package io.iiot.base.testing;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.CqlSessionBuilder;
+import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
+import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
 import io.iiot.base.cassandra.SchemaMigrator;
 import io.iiot.base.launch.EmbeddedCassandra;
 import io.iiot.base.launch.Workspace;
@@ -8,6 +11,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -62,10 +66,19 @@ public final class EmbeddedCassandraExtension implements BeforeAllCallback {
 
   /** A new session (close it) without keyspace. */
   public static CqlSession session() {
+    return builder().build();
+  }
+
+  /**
+   * A session builder for the shared node, with a 10 s request timeout: DDL on a busy 2-core machine can take longer
+   * than the driver's 2 s default.
+   */
+  public static CqlSessionBuilder builder() {
     return CqlSession.builder()
         .addContactPoint(new InetSocketAddress("127.0.0.1", node().settings().nativePort()))
         .withLocalDatacenter("datacenter1")
-        .build();
+        .withConfigLoader(DriverConfigLoader.programmaticBuilder()
+            .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(10)).build());
   }
 
   /**
@@ -78,11 +91,7 @@ public final class EmbeddedCassandraExtension implements BeforeAllCallback {
           .migrate();
     }
     // as the services' sessions: bound to the keyspace when built, never switched with USE at runtime
-    return CqlSession.builder()
-        .addContactPoint(new InetSocketAddress("127.0.0.1", node().settings().nativePort()))
-        .withLocalDatacenter("datacenter1")
-        .withKeyspace(keyspace)
-        .build();
+    return builder().withKeyspace(keyspace).build();
   }
 
   /** A port free on loopback now. */
