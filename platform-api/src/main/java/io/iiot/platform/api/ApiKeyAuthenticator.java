@@ -28,8 +28,8 @@ import java.util.function.LongSupplier;
  *
  * <p>Verified keys are cached for {@link #CACHE_NANOS}, so a revoked key stops working within that time on every
  * replica. Cache misses read Cassandra; gRPC runs interceptors on its call executor, not on a Netty event loop, so
- * the bounded wait here blocks no I/O thread. The rate limit is taken before the lookup, so a flood of calls with a
- * made-up key id is throttled before it reaches Cassandra.
+ * the bounded wait here blocks no I/O thread. The key's rate limit is charged only after its secret is verified; cache
+ * misses are throttled per key id before they reach Cassandra.
  */
 public final class ApiKeyAuthenticator implements ServerInterceptor {
   public static final Metadata.Key<String> API_KEY = Metadata.Key.of("x-api-key", Metadata.ASCII_STRING_MARSHALLER);
@@ -75,10 +75,6 @@ public final class ApiKeyAuthenticator implements ServerInterceptor {
           "send an API key as metadata 'x-api-key: iiotk_<key id>_<secret>'", Map.of()));
     }
     String keyId = presented.get().keyId();
-    long wait = limiter.acquire(keyId);
-    if (wait > 0) {
-      return reject(call, GrpcErrors.rateLimited(wait));
-    }
     StoredKey stored;
     try {
       stored = lookup(keyId);
@@ -89,6 +85,11 @@ public final class ApiKeyAuthenticator implements ServerInterceptor {
       return reject(call, GrpcErrors.error(Code.UNAUTHENTICATED, ErrorReason.API_KEY_INVALID,
           "the API key is unknown, revoked or wrong", Map.of("keyId", keyId)));
     }
+    // Only verified calls spend the key's budget, so someone who knows a key id but not its secret cannot use it up.
+    long wait = limiter.acquire(keyId);
+    if (wait > 0) {
+      return reject(call, GrpcErrors.rateLimited(wait));
+    }
     Context ctx = Context.current().withValue(PRINCIPAL, stored.principal());
     return Contexts.interceptCall(ctx, call, headers, next);
   }
@@ -98,6 +99,12 @@ public final class ApiKeyAuthenticator implements ServerInterceptor {
     Cached c = cache.get(keyId);
     if (c != null && now - c.expires() < 0) {
       return c.key();
+    }
+    // Cache misses read Cassandra; they have a budget of their own per key id, so a flood of calls with a made-up
+    // or revoked key id is throttled before it reaches the database.
+    long wait = limiter.acquire("lookup:" + keyId);
+    if (wait > 0) {
+      throw GrpcErrors.rateLimited(wait);
     }
     Optional<StoredKey> found;
     try {

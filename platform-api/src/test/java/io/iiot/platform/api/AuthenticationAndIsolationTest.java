@@ -128,7 +128,17 @@ class AuthenticationAndIsolationTest {
   @Test
   void overTheRateAKeyGetsResourceExhaustedWithRetryInfo() throws Exception {
     try (ApiHarness limited = new ApiHarness(new RateLimiter(1, 3, 1000, System::nanoTime))) {
-      for (int i = 0; i < 3; i++) {
+      limited.templates(limited.operatorKey).listOnboardingTemplates(ListOnboardingTemplatesRequest.newBuilder()
+          .setPageSize(1).build());
+      // Someone who knows the key id but not the secret cannot use up the key's budget.
+      String op = limited.operatorKey;
+      String wrongSecret = op.substring(0, op.length() - 1) + (op.endsWith("z") ? "y" : "z");
+      for (int i = 0; i < 5; i++) {
+        assertThat(failure(() -> limited.templates(wrongSecret).listOnboardingTemplates(
+            ListOnboardingTemplatesRequest.getDefaultInstance())).getStatus().getCode())
+            .isEqualTo(Status.Code.UNAUTHENTICATED);
+      }
+      for (int i = 0; i < 2; i++) {
         limited.templates(limited.operatorKey).listOnboardingTemplates(ListOnboardingTemplatesRequest.newBuilder()
             .setPageSize(1).build());
       }
