@@ -28,6 +28,9 @@ import java.util.concurrent.TimeUnit;
  * method and status ({@code grpc_server_calls}). The services' own RPC implementations are added by the caller.
  */
 public final class GrpcServer {
+  /** Calls one client connection may have running at once. */
+  public static final int MAX_CALLS_PER_CONNECTION = 256;
+
   private final Server server;
   private final HealthStatusManager health = new HealthStatusManager();
 
@@ -39,6 +42,9 @@ public final class GrpcServer {
   public GrpcServer(String host, int port, ServerCredentials credentials, MeterRegistry registry,
       List<BindableService> services) {
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port), credentials)
+        // HTTP/2 flow control is the backpressure: a client gets at most this many calls running per connection,
+        // so the (thread-pool) executor's queue stays bounded by connections x streams.
+        .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance());
     ServerInterceptor metrics = new MetricsInterceptor(registry);

@@ -9,6 +9,7 @@ import io.iiot.base.ops.Metrics;
 import io.iiot.base.ops.OpsHttpServer;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
@@ -24,7 +25,7 @@ import org.slf4j.bridge.SLF4JBridgeHandler;
  *
  * <pre>
  * config (validated, exit 2 on error) → Vert.x + metrics → ops HTTP (/health, /metrics)
- *   → Cassandra session + migrations (retried; ready stays 503 meanwhile) → module.start()
+ *   → Cassandra session + migrations (retried; ready stays 503 meanwhile) → module.start() → ready 200
  * SIGTERM → readiness 503 → module.stop() (finish in-flight) → close ops HTTP → close driver → close Vert.x
  * </pre>
  */
@@ -85,6 +86,9 @@ public final class ServiceRuntime {
     OpsHttpServer ops = new OpsHttpServer(vertx, registry);
     CassandraConnector connector = new CassandraConnector(vertx, cassandra, migrationsDir);
     ops.addReadinessCheck("cassandra", 3000, connector::probe);
+    // Ready only once the module's transports listen, not merely once Cassandra answers.
+    Promise<Void> moduleStarted = Promise.promise();
+    ops.addReadinessCheck("transports", 1000, moduleStarted::future);
 
     Runtime.getRuntime().addShutdownHook(
         new Thread(() -> stop(vertx, ops, module, connector), service + "-shutdown"));
@@ -97,7 +101,10 @@ public final class ServiceRuntime {
         })
         .compose(session -> vertx.executeBlocking(() -> module.start(
             new ServiceContext(vertx, config, session, registry, ops)), false).compose(f -> f))
-        .onSuccess(v -> log.info("{} started", service))
+        .onSuccess(v -> {
+          moduleStarted.tryComplete();
+          log.info("{} started", service);
+        })
         .onFailure(err -> fatal("cannot start: " + err.getMessage()));
   }
 
