@@ -16,6 +16,8 @@ import io.iiot.devicehub.storage.DeviceRegistry;
 import io.iiot.devicehub.transport.SelfSignedTls;
 import io.iiot.devicehub.transport.coap.CoapIngestServer;
 import io.iiot.devicehub.transport.coap.CoapSettings;
+import io.iiot.devicehub.transport.hono.HonoConnector;
+import io.iiot.devicehub.transport.hono.HonoSettings;
 import io.iiot.devicehub.transport.mqtt.MqttIngestServer;
 import io.iiot.devicehub.transport.mqtt.MqttSettings;
 import io.vertx.core.Future;
@@ -46,6 +48,7 @@ public final class DeviceHubModule implements ServiceModule {
 
   private final MqttSettings mqtt;
   private final CoapSettings coap;
+  private final HonoSettings hono;
   private final int maxPayloadBytes;
   private final Duration cacheTtl;
   private final int maxInFlight;
@@ -58,6 +61,7 @@ public final class DeviceHubModule implements ServiceModule {
   private GrpcServer grpc;
   private MqttIngestServer mqttServer;
   private CoapIngestServer coapServer;
+  private HonoConnector honoConnector;
   private ThreadPoolExecutor hashPool;
   private SelfSignedTls devTls;
 
@@ -67,6 +71,7 @@ public final class DeviceHubModule implements ServiceModule {
     config.port("grpc.port");
     mqtt = MqttSettings.from(config);
     coap = CoapSettings.from(config);
+    hono = HonoSettings.from(config);
     maxPayloadBytes = config.integer("ingest.max-payload-bytes", 16, 16 * 1024 * 1024);
     if (maxPayloadBytes > mqtt.maxMessageBytes()) {
       throw new ConfigException("Invalid configuration: ingest.max-payload-bytes (" + maxPayloadBytes
@@ -103,7 +108,12 @@ public final class DeviceHubModule implements ServiceModule {
     coapServer = new CoapIngestServer(coap, ingest, registry, authenticator, maxPayloadBytes, context.registry());
     coapServer.start();
     mqttServer = new MqttIngestServer(vertx, mqtt, authenticator, ingest, context.registry());
-    return mqttServer.start(tlsOptions());
+    if (hono.enabled()) {
+      honoConnector = new HonoConnector(vertx, hono, cache, new PayloadMapper(maxPayloadBytes), writer,
+          context.session(), keyspace, context.registry());
+    }
+    return mqttServer.start(tlsOptions())
+        .compose(v -> honoConnector == null ? Future.succeededFuture() : honoConnector.start());
   }
 
   private KeyCertOptions tlsOptions() {
@@ -141,10 +151,11 @@ public final class DeviceHubModule implements ServiceModule {
   @Override
   public Future<Void> stop() {
     Future<Void> mqttStopped = mqttServer == null ? Future.succeededFuture() : mqttServer.stop();
+    Future<Void> honoStopped = honoConnector == null ? Future.succeededFuture() : honoConnector.stop();
     if (coapServer != null) {
       coapServer.stop();
     }
-    return mqttStopped
+    return Future.join(mqttStopped, honoStopped).<Void>mapEmpty()
         .compose(v -> grpc == null ? Future.succeededFuture() : grpc.shutdownAsync(vertx, 10_000))
         .onComplete(v -> {
           if (hashPool != null) {
