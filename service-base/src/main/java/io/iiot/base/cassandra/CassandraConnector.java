@@ -67,6 +67,7 @@ public final class CassandraConnector {
         // The service's session defaults to its own keyspace (switching with USE at runtime races with requests).
         session = open(settings.keyspace());
       }
+      awaitAnswer(session);
       schemaApplied = true;
       return session;
     }, false).onSuccess(promise::tryComplete).onFailure(err -> {
@@ -79,6 +80,24 @@ public final class CassandraConnector {
           err.getMessage());
       retryTimer = vertx.setTimer(2000, t -> attempt(promise, attempt + 1));
     });
+  }
+
+  /**
+   * Blocks until the session answers a query: a fresh session's first connection can fail on a busy node, and the
+   * module's start-up queries should not be the ones to find out.
+   */
+  private static void awaitAnswer(CqlSession s) throws InterruptedException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        s.execute(PROBE);
+        return;
+      } catch (RuntimeException e) {
+        if (attempt >= 30) {
+          throw e;
+        }
+        Thread.sleep(1000);
+      }
+    }
   }
 
   private CqlSession open(String keyspace) {
