@@ -88,7 +88,8 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
     Request request = new Request();
     synchronized (this) {
       if (queuedRows + rows.size() > maxQueuedRows) {
-        saturated = true;
+        // Only a nearly full queue means "stop reading"; one write larger than the whole queue says nothing about load.
+        saturated |= queuedRows > lowWater;
         refused.increment();
         return CompletableFuture.failedFuture(new WriterOverloadedException(
             "telemetry write queue full (" + queuedRows + " rows waiting for Cassandra)"));
@@ -109,6 +110,10 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
 
   @Override
   public synchronized boolean saturated() {
+    // Also cleared here, not only when a batch is taken, so the flag can never outlive the backlog it stands for.
+    if (saturated && queuedRows <= lowWater) {
+      saturated = false;
+    }
     return saturated;
   }
 

@@ -31,6 +31,10 @@ public record SelfSignedTls(Path keystore, String password, Path certPem) {
         "-storetype", "PKCS12", "-keystore", keystore.toString(), "-storepass", password, "-keypass", password));
     run(List.of(keytool, "-exportcert", "-rfc", "-alias", "device-hub", "-keystore", keystore.toString(),
         "-storepass", password, "-file", pem.toString()));
+    // Removed when the JVM exits (in reverse order: files, then the directory); a new one is made at every start.
+    dir.toFile().deleteOnExit();
+    keystore.toFile().deleteOnExit();
+    pem.toFile().deleteOnExit();
     return new SelfSignedTls(keystore, password, pem);
   }
 
