@@ -77,6 +77,8 @@ final class MqttConnection {
 
   void start() {
     endpoint.exceptionHandler(err -> LOG.debug("MQTT client {}: {}", endpoint.clientIdentifier(), err.toString()));
+    // Set before authenticating: a client may leave while its password is being checked.
+    endpoint.closeHandler(v -> onClose());
     if (endpoint.auth() == null) {
       refuse("bad_credentials", MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD,
           MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD);
@@ -103,12 +105,15 @@ final class MqttConnection {
 
   private void refuse(String result, MqttConnectReturnCode v3, MqttConnectReturnCode v5) {
     metrics.connect(result);
+    if (closed) {
+      return;
+    }
     // A 5.0 client reads the 3.1.1 code 4 as "disconnect with will": the code must follow the protocol version.
     endpoint.reject(v5() ? v5 : v3);
   }
 
   private void accept(DeviceRef authenticated) {
-    if (!endpoint.isConnected() && closed) {
+    if (closed) {
       return;
     }
     device = authenticated;
@@ -116,7 +121,6 @@ final class MqttConnection {
     endpoint.publishHandler(this::onPublish);
     endpoint.subscribeHandler(this::onSubscribe);
     endpoint.unsubscribeHandler(m -> endpoint.unsubscribeAcknowledge(m.messageId()));
-    endpoint.closeHandler(v -> onClose());
     MqttProperties props = new MqttProperties();
     if (v5()) {
       props.add(new MqttProperties.IntegerProperty(MqttProperties.MqttPropertyType.RECEIVE_MAXIMUM.value(), maxUnacked));
@@ -130,7 +134,9 @@ final class MqttConnection {
 
   private void onClose() {
     closed = true;
-    metrics.connections.decrementAndGet();
+    if (device != null) {
+      metrics.connections.decrementAndGet();
+    }
     if (resumeTimer >= 0) {
       vertx.cancelTimer(resumeTimer);
     }
