@@ -35,8 +35,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * and cold (every request reads Cassandra), next to a bare UDP and TCP echo server on the same Vert.x stack in the
  * same JVM and run. The load generator is {@link HandleLoadGenerator} (non-blocking, pre-encoded, many in flight).
  *
- * <p>Run: {@code mvn -B -q install -DskipTests && mvn -B -pl it-tests verify -Dit.test=ResolverBenchmarkIT
- * -Diiot.bench=resolver}; writes the "resolver-handle" section of docs/BENCHMARKS.md.
+ * <p>Run: {@code mvn -B verify -pl it-tests -am -Dit.test=ResolverBenchmarkIT -Diiot.bench=resolver -Dtest=none
+ * -Dsurefire.failIfNoSpecifiedTests=false} (about 6 minutes); writes the "resolver-handle" section of
+ * docs/BENCHMARKS.md.
  */
 @EnabledIfSystemProperty(named = "iiot.bench", matches = ".*resolver.*")
 @ExtendWith(EmbeddedCassandraExtension.class)
@@ -136,16 +137,26 @@ class ResolverBenchmarkIT {
         .udp(UDP_CHANNELS, UDP_WINDOW, 0, 8, 0);
 
     Map<String, HandleLoadGenerator.Result> r = new java.util.LinkedHashMap<>();
+    Map<String, String> load = new HashMap<>();
+    load.put("UDP echo", loadAverage());
     r.put("UDP echo", gen(udpEchoPort, udpReqs).udp(UDP_CHANNELS, UDP_WINDOW, WARMUP, MEASURE, 0));
+    load.put("UDP hot", loadAverage());
     r.put("UDP hot", gen(hot.port(), udpReqs).udp(UDP_CHANNELS, UDP_WINDOW, WARMUP, MEASURE, 0));
+    load.put("UDP cold", loadAverage());
     r.put("UDP cold", gen(cold.port(), udpReqs).udp(UDP_CHANNELS, UDP_WINDOW, WARMUP, MEASURE, 0));
+    load.put("TCP echo", loadAverage());
     r.put("TCP echo", gen(tcpEchoPort, tcpReqs).tcp(TCP_CONNECTIONS, WARMUP, MEASURE, 0));
+    load.put("TCP hot", loadAverage());
     r.put("TCP hot", gen(hot.port(), tcpReqs).tcp(TCP_CONNECTIONS, WARMUP, MEASURE, 0));
+    load.put("TCP cold", loadAverage());
     r.put("TCP cold", gen(cold.port(), tcpReqs).tcp(TCP_CONNECTIONS, WARMUP, MEASURE, 0));
     double udpHalf = r.get("UDP hot").rps() / 2;
     double tcpHalf = r.get("TCP hot").rps() / 2;
+    load.put("UDP hot at half peak", loadAverage());
     r.put("UDP hot at half peak", gen(hot.port(), udpReqs).udp(UDP_CHANNELS, 0, WARMUP, MEASURE, udpHalf));
+    load.put("TCP hot at half peak", loadAverage());
     r.put("TCP hot at half peak", gen(hot.port(), tcpReqs).tcp(TCP_CONNECTIONS, WARMUP, MEASURE, tcpHalf));
+    load.put("UDP echo at half peak", loadAverage());
     r.put("UDP echo at half peak", gen(udpEchoPort, udpReqs).udp(UDP_CHANNELS, 0, WARMUP, MEASURE, udpHalf));
 
     StringBuilder md = new StringBuilder();
@@ -160,18 +171,21 @@ class ResolverBenchmarkIT {
         + "that returns the request bytes. ").append(String.format(Locale.ROOT, "%.0f", WARMUP))
         .append(" s warm-up, ").append(String.format(Locale.ROOT, "%.0f", MEASURE)).append(" s measured per row; "
         + "client and server share the 2 cores.\n\n");
-    md.append("| run | requests/s | vs. echo (same protocol) | p50 ms | p99 ms | lost |\n|---|---|---|---|---|---|\n");
+    md.append("| run | requests/s | vs. echo (same protocol) | p50 ms | p99 ms | lost | 1-min load before |\n"
+        + "|---|---|---|---|---|---|---|\n");
     for (var e : r.entrySet()) {
       String proto = e.getKey().substring(0, 3);
       double echo = r.get(proto + " echo").rps();
-      md.append(String.format(Locale.ROOT, "| %s | %.0f | %.2f | %.3f | %.3f | %d |%n", e.getKey(), e.getValue().rps(),
-          e.getValue().rps() / echo, e.getValue().p50Ms(), e.getValue().p99Ms(), e.getValue().lost()));
+      md.append(String.format(Locale.ROOT, "| %s | %.0f | %.2f | %.3f | %.3f | %d | %s |%n", e.getKey(),
+          e.getValue().rps(), e.getValue().rps() / echo, e.getValue().p50Ms(), e.getValue().p99Ms(),
+          e.getValue().lost(), load.get(e.getKey())));
     }
     md.append("\nRows \"at half peak\" are open-loop at half the hot closed-loop rate of the same protocol; their "
         + "\"vs. echo\" column compares offered load, not capacity.\n");
     System.out.println(md);
     BenchmarkReport.writeSection("resolver-handle", "resolver-node: Handle resolution over UDP and TCP",
-        "mvn -B -q install -DskipTests && mvn -B -pl it-tests verify -Dit.test=ResolverBenchmarkIT -Diiot.bench=resolver",
+        "mvn -B verify -pl it-tests -am -Dit.test=ResolverBenchmarkIT -Diiot.bench=resolver -Dtest=none "
+            + "-Dsurefire.failIfNoSpecifiedTests=false",
         md.toString());
 
     assertThat(r.get("UDP hot").answers()).isPositive();
@@ -183,6 +197,15 @@ class ResolverBenchmarkIT {
     }
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     session.close();
+  }
+
+  /** The 1-minute load average now (other processes on the shared machine make figures move). */
+  static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+    } catch (java.io.IOException e) {
+      return "?";
+    }
   }
 
   static HandleLoadGenerator gen(int port, byte[][] reqs) {

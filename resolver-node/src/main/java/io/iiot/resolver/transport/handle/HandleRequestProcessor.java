@@ -59,6 +59,9 @@ public final class HandleRequestProcessor {
   private final String nodePrefix;
   private final int maxInFlight;
   private final AtomicInteger inFlight = new AtomicInteger();
+  /** Unauthenticated peers can ask for DH key pairs and PBKDF2 checks: at most this many run at once. */
+  private static final int MAX_CRYPTO = 8;
+  private final AtomicInteger crypto = new AtomicInteger();
   private final SecureRandom random = new SecureRandom();
   private volatile SiteRecord site;
 
@@ -392,7 +395,11 @@ public final class HandleRequestProcessor {
       if (keys.isEmpty()) {
         return Future.succeededFuture(false);
       }
-      return vertx.executeBlocking(() -> {
+      if (crypto.incrementAndGet() > MAX_CRYPTO) {
+        crypto.decrementAndGet();
+        return Future.failedFuture(new HandleCodecException(RC_SERVER_TOO_BUSY, "server too busy"));
+      }
+      return vertx.<Boolean>executeBlocking(() -> {
         for (HandleValue k : keys) {
           if (secret && AuthVerifier.verifySecretKey(k.data(), p.nonce(), p.digest(), a.answer())) {
             return true;
@@ -409,7 +416,7 @@ public final class HandleRequestProcessor {
           }
         }
         return false;
-      }, false);
+      }, false).andThen(x -> crypto.decrementAndGet());
     });
   }
 
@@ -655,6 +662,10 @@ public final class HandleRequestProcessor {
         || dh.getParams().getP().bitLength() > 4096) {
       return one(error(ctx, OC_SESSION_SETUP, RC_INVALID_SESSIONSETUP_REQUEST, "bad DH key"));
     }
+    if (crypto.incrementAndGet() > MAX_CRYPTO) {
+      crypto.decrementAndGet();
+      return one(error(ctx, OC_SESSION_SETUP, RC_SERVER_TOO_BUSY, "server too busy"));
+    }
     return vertx.<Object[]>executeBlocking(() -> {
       KeyPairGenerator g = KeyPairGenerator.getInstance("DH");
       g.initialize(dh.getParams());
@@ -670,7 +681,7 @@ public final class HandleRequestProcessor {
       }
       byte[] key = java.util.Arrays.copyOfRange(secret, i, Math.min(secret.length, i + 32));
       return new Object[] {kp.getPublic(), key};
-    }, false).recover(err -> Future.failedFuture(new HandleCodecException(RC_INVALID_SESSIONSETUP_REQUEST,
+    }, false).andThen(x -> crypto.decrementAndGet()).recover(err -> Future.failedFuture(new HandleCodecException(RC_INVALID_SESSIONSETUP_REQUEST,
         "unusable Diffie-Hellman key"))).compose(res -> {
       AuthState.Session s = auth.openSession((byte[]) res[1],
           new ValueReference(req.identityHandle(), req.identityIndex()), req.timeout());
