@@ -18,6 +18,10 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import java.io.File;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -119,7 +123,7 @@ class HonoCrashTest {
     env.put("HONO_KAFKA_GROUP_ID", "crash-" + run);
     env.put("HONO_TENANTS", tenant);
 
-    ChildJvm first = startHub(env, dir.resolve("first.log"));
+    ChildJvm first = startHub(env, Workspace.freePort(), dir.resolve("first.log"));
     long stored;
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
     do {
@@ -131,10 +135,20 @@ class HonoCrashTest {
     long atKill = countRows(session, tenant, base);
     assertThat(atKill).as("rows stored when killed").isGreaterThan(0).isLessThan(expected.size());
 
-    ChildJvm second = startHub(env, dir.resolve("second.log"));
+    int httpPort = Workspace.freePort();
+    ChildJvm second = startHub(env, httpPort, dir.resolve("second.log"));
+    long maxLag = 0;
+    long lag = -1;
     try {
       end = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
       while (countRows(session, tenant, base) < expected.size() && System.nanoTime() < end) {
+        maxLag = Math.max(maxLag, lag(httpPort, tenant));
+        Thread.sleep(500);
+      }
+      // The gauge follows the committed offsets (refreshed every 5 s): it must come down to 0 once all is stored.
+      end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while ((lag = lag(httpPort, tenant)) != 0 && System.nanoTime() < end) {
+        maxLag = Math.max(maxLag, lag);
         Thread.sleep(500);
       }
     } finally {
@@ -152,15 +166,36 @@ class HonoCrashTest {
         }
       }
     }
-    System.out.printf(Locale.ROOT, "Hono crash test: %d rows stored when killed, %d of %d after restart%n", atKill,
-        rows, expected.size());
+    System.out.printf(Locale.ROOT, "Hono crash test: %d rows stored when killed, %d of %d after restart; consumer lag"
+        + " gauge at most %d records after the restart, %d at the end%n", atKill, rows, expected.size(), maxLag, lag);
     assertThat(rows).isEqualTo(expected.size());
     assertThat(actual).isEqualTo(expected);
+    assertThat(maxLag).as("consumer lag while the backlog was consumed").isPositive();
+    assertThat(lag).as("consumer lag once everything is stored and committed").isZero();
   }
 
-  private static ChildJvm startHub(Map<String, String> base, Path log) throws Exception {
+  /** {@code devicehub_hono_consumer_lag} of the tenant from device-hub's Prometheus endpoint; -1 if not there yet. */
+  private static long lag(int httpPort, String tenant) {
+    try {
+      HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + httpPort + "/metrics")).timeout(Duration.ofSeconds(5)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      for (String line : r.body().split("\n")) {
+        if (line.startsWith("devicehub_hono_consumer_lag{") && line.contains("tenant=\"" + tenant + "\"")) {
+          return (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        }
+      }
+    } catch (java.io.IOException e) {
+      // not listening yet
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return -1;
+  }
+
+  private static ChildJvm startHub(Map<String, String> base, int httpPort, Path log) throws Exception {
     Map<String, String> env = new HashMap<>(base);
-    env.put("HTTP_PORT", Integer.toString(Workspace.freePort()));
+    env.put("HTTP_PORT", Integer.toString(httpPort));
     env.put("GRPC_PORT", Integer.toString(Workspace.freePort()));
     env.put("MQTT_PORT", Integer.toString(Workspace.freePort()));
     env.put("COAP_PORT", Integer.toString(Workspace.freePort()));
