@@ -4,7 +4,12 @@ import io.iiot.base.config.ServiceConfig;
 import io.iiot.base.grpc.GrpcServer;
 import io.iiot.base.runtime.ServiceContext;
 import io.iiot.base.runtime.ServiceModule;
+import io.iiot.resolver.api.IdentifierGrpcService;
+import io.iiot.resolver.api.TemplateGrpcService;
 import io.iiot.resolver.storage.HandleStore;
+import io.iiot.resolver.storage.IdentifierRegistry;
+import io.iiot.resolver.storage.RequestLog;
+import io.iiot.resolver.storage.TemplateStore;
 import io.iiot.resolver.transport.handle.AuthState;
 import io.iiot.resolver.transport.handle.HandleRequestProcessor;
 import io.iiot.resolver.transport.handle.HandleTcpServer;
@@ -62,7 +67,11 @@ public final class ResolverNodeModule implements ServiceModule {
       new HandleJsonApi(vertx, store, processor, settings.httpInsecureAuth()).mount(context.ops().router());
       udp = new HandleUdpServer(vertx, processor);
       tcp = new HandleTcpServer(vertx, processor, settings.tcpIdleTimeout());
-      grpc = GrpcServer.startFrom(context, List.of());
+      String keyspace = context.config().string("cassandra.keyspace");
+      TemplateStore templates = new TemplateStore(context.session(), keyspace);
+      IdentifierRegistry registry = new IdentifierRegistry(store, templates, settings.prefix());
+      grpc = GrpcServer.startFrom(context, List.of(new TemplateGrpcService(templates),
+          new IdentifierGrpcService(registry, new RequestLog(context.session(), keyspace))));
       return udp.listen(settings.host(), settings.port())
           .compose(s -> tcp.listen(settings.host(), settings.port()))
           .onSuccess(s -> LOG.info("Handle protocol on {}:{} (UDP and TCP), prefix {}", settings.host(),

@@ -1,0 +1,272 @@
+package io.iiot.resolver.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import com.google.protobuf.FieldMask;
+import com.google.rpc.BadRequest;
+import com.google.rpc.Code;
+import com.google.rpc.ErrorInfo;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.protobuf.StatusProto;
+import io.iiot.base.testing.EmbeddedCassandraExtension;
+import io.iiot.resolver.ResolverNodeHarness;
+import io.iiot.resolver.v1.BatchRegisterIdentifiersRequest;
+import io.iiot.resolver.v1.BatchRegisterIdentifiersResponse;
+import io.iiot.resolver.v1.CreateTemplateRequest;
+import io.iiot.resolver.v1.CreateTemplateVersionRequest;
+import io.iiot.resolver.v1.DeleteIdentifierRequest;
+import io.iiot.resolver.v1.FieldType;
+import io.iiot.resolver.v1.GetIdentifierRequest;
+import io.iiot.resolver.v1.GetTemplateRequest;
+import io.iiot.resolver.v1.Identifier;
+import io.iiot.resolver.v1.IdentifierServiceGrpc;
+import io.iiot.resolver.v1.ListIdentifiersRequest;
+import io.iiot.resolver.v1.ListIdentifiersResponse;
+import io.iiot.resolver.v1.ListTemplatesRequest;
+import io.iiot.resolver.v1.MetadataTemplate;
+import io.iiot.resolver.v1.RegisterIdentifierRequest;
+import io.iiot.resolver.v1.TemplateField;
+import io.iiot.resolver.v1.TemplateServiceGrpc;
+import io.iiot.resolver.v1.UpdateIdentifierRequest;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Templates and identifiers over gRPC on the real module (real port, real Cassandra), and what gRPC registers
+ * resolved through the node's HTTP JSON API.
+ */
+@Tag("medium")
+@ExtendWith(EmbeddedCassandraExtension.class)
+class RegistrationGrpcTest {
+  static ResolverNodeHarness node;
+  static ManagedChannel channel;
+  static TemplateServiceGrpc.TemplateServiceBlockingStub templates;
+  static IdentifierServiceGrpc.IdentifierServiceBlockingStub ids;
+
+  static final MetadataTemplate CONVEYOR = MetadataTemplate.newBuilder().setDisplayName("矿用带式输送机")
+      .setIndustryCategory("B").setIndustryCode("0610")
+      .addFields(TemplateField.newBuilder().setName("serial_no").setType(FieldType.STRING).setRequired(true)
+          .setValueType("SERIAL_NO").setIndex(2).setMaxLength(12).setPattern("[A-Z0-9-]+"))
+      .addFields(TemplateField.newBuilder().setName("belt_speed").setType(FieldType.DECIMAL).setValueType("SPEED")
+          .setIndex(3).setUnit("m/s").setMin("0").setMax("8"))
+      .build();
+  static final MetadataTemplate CONVEYOR_V2 = CONVEYOR.toBuilder().setFields(0, CONVEYOR.getFields(0).toBuilder()
+      .setMaxLength(20)).build();
+
+  @BeforeAll
+  static void start() throws Exception {
+    int grpcPort = EmbeddedCassandraExtension.freePort();
+    node = ResolverNodeHarness.start("iiot_resolver_grpc", Map.of("GRPC_PORT", String.valueOf(grpcPort)));
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+    templates = TemplateServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+    ids = IdentifierServiceGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
+    templates.createTemplate(CreateTemplateRequest.newBuilder().setTemplateId("belt-conveyor").setTemplate(CONVEYOR)
+        .build());
+    templates.createTemplateVersion(CreateTemplateVersionRequest.newBuilder().setParent("templates/belt-conveyor")
+        .setTemplate(CONVEYOR_V2).build());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    node.close();
+  }
+
+  static com.google.rpc.Status status(Throwable e) {
+    return StatusProto.fromThrowable(e);
+  }
+
+  static List<String> violations(com.google.rpc.Status s) throws Exception {
+    for (var d : s.getDetailsList()) {
+      if (d.is(BadRequest.class)) {
+        return d.unpack(BadRequest.class).getFieldViolationsList().stream()
+            .map(v -> v.getField() + " " + v.getDescription()).toList();
+      }
+    }
+    return List.of();
+  }
+
+  static String reason(com.google.rpc.Status s) throws Exception {
+    for (var d : s.getDetailsList()) {
+      if (d.is(ErrorInfo.class)) {
+        return d.unpack(ErrorInfo.class).getReason();
+      }
+    }
+    return "";
+  }
+
+  static Identifier conveyor(String handle, String serial, String speed) {
+    Identifier.Builder b = Identifier.newBuilder().setHandle(handle).setTemplate("templates/belt-conveyor")
+        .putValues("serial_no", serial);
+    if (speed != null) {
+      b.putValues("belt_speed", speed);
+    }
+    return b.build();
+  }
+
+  static RegisterIdentifierRequest register(String prefix, Identifier id) {
+    return RegisterIdentifierRequest.newBuilder().setParent("prefixes/" + prefix).setIdentifier(id).build();
+  }
+
+  static HttpResponse<String> httpGet(String handle) throws Exception {
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort
+        + "/api/handles/" + handle)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void templatesAreVersionedAndBadDefinitionsNameFieldAndRule() throws Exception {
+    MetadataTemplate latest = templates.getTemplate(GetTemplateRequest.newBuilder()
+        .setName("templates/belt-conveyor").build());
+    assertThat(latest.getName()).isEqualTo("templates/belt-conveyor/versions/2");
+    assertThat(latest.getFieldsList()).isEqualTo(CONVEYOR_V2.getFieldsList());
+    MetadataTemplate v1 = templates.getTemplate(GetTemplateRequest.newBuilder()
+        .setName("templates/belt-conveyor/versions/1").build());
+    assertThat(v1.getFieldsList()).isEqualTo(CONVEYOR.getFieldsList());
+
+    StatusRuntimeException dup = catchThrowableOfType(StatusRuntimeException.class, () -> templates.createTemplate(
+        CreateTemplateRequest.newBuilder().setTemplateId("belt-conveyor").setTemplate(CONVEYOR).build()));
+    assertThat(status(dup).getCode()).isEqualTo(Code.ALREADY_EXISTS_VALUE);
+
+    MetadataTemplate bad = CONVEYOR.toBuilder().setIndustryCode("3421")
+        .setFields(0, CONVEYOR.getFields(0).toBuilder().setPattern("[A-Z")).build();
+    StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class, () -> templates.createTemplate(
+        CreateTemplateRequest.newBuilder().setTemplateId("bad-one").setTemplate(bad).build()));
+    assertThat(status(e).getCode()).isEqualTo(Code.INVALID_ARGUMENT_VALUE);
+    assertThat(violations(status(e))).hasSize(2).anySatisfy(v -> assertThat(v).startsWith(
+        "template.industry INVALID_INDUSTRY_CODE: industry code 3421 is not in category B (divisions 06-12)"))
+        .anySatisfy(v -> assertThat(v).startsWith("template.fields[0].pattern INVALID_PATTERN: "));
+
+    MetadataTemplate v3 = templates.createTemplateVersion(CreateTemplateVersionRequest.newBuilder()
+        .setParent("templates/belt-conveyor").setTemplate(CONVEYOR).build());
+    assertThat(v3.getVersion()).isEqualTo(3);
+    StatusRuntimeException noParent = catchThrowableOfType(StatusRuntimeException.class, () -> templates
+        .createTemplateVersion(CreateTemplateVersionRequest.newBuilder().setParent("templates/nope")
+            .setTemplate(CONVEYOR).build()));
+    assertThat(status(noParent).getCode()).isEqualTo(Code.NOT_FOUND_VALUE);
+    assertThat(templates.listTemplates(ListTemplatesRequest.getDefaultInstance()).getTemplatesList())
+        .extracting(MetadataTemplate::getName).contains("templates/belt-conveyor/versions/3");
+  }
+
+  @Test
+  void aGrpcRegisteredIdentifierResolvesOverHttpAtOnceAndCanBeUpdatedListedDeleted() throws Exception {
+    assertThat(httpGet("88.101.5/BC-0001").statusCode()).isEqualTo(404); // and the negative answer is cached
+    Identifier got = ids.registerIdentifier(register("88.101.5", conveyor("88.101.5/BC-0001", "BC-0001", "2.5"))
+        .toBuilder().setIdentifier(conveyor("88.101.5/BC-0001", "BC-0001", "2.5").toBuilder()
+            .setTemplate("templates/belt-conveyor/versions/1")).build());
+    assertThat(got.getName()).isEqualTo("prefixes/88.101.5/identifiers/BC-0001");
+    assertThat(got.getTemplate()).isEqualTo("templates/belt-conveyor/versions/1");
+
+    HttpResponse<String> r = httpGet("88.101.5/BC-0001");
+    assertThat(r.statusCode()).isEqualTo(200);
+    JsonObject json = new JsonObject(r.body());
+    assertThat(json.getJsonArray("values").stream().map(v -> ((JsonObject) v).getString("type") + "="
+        + ((JsonObject) v).getJsonObject("data").getValue("value")).toList())
+        .contains("SERIAL_NO=BC-0001", "SPEED=2.5", "TEMPLATE=belt-conveyor@1");
+
+    Identifier updated = ids.updateIdentifier(UpdateIdentifierRequest.newBuilder()
+        .setIdentifier(Identifier.newBuilder().setName(got.getName()).putValues("serial_no", "BC-0001-B"))
+        .setUpdateMask(FieldMask.newBuilder().addPaths("values")).build());
+    assertThat(updated.getValuesMap()).containsExactly(Map.entry("serial_no", "BC-0001-B"));
+    assertThat(httpGet("88.101.5/BC-0001").body()).contains("BC-0001-B").doesNotContain("\"SPEED\"");
+
+    StatusRuntimeException tooLong = catchThrowableOfType(StatusRuntimeException.class, () -> ids.updateIdentifier(
+        UpdateIdentifierRequest.newBuilder().setIdentifier(Identifier.newBuilder().setName(got.getName())
+            .putValues("serial_no", "BC-0001-TOO-LONG")).setUpdateMask(FieldMask.newBuilder().addPaths("values"))
+            .build()));
+    assertThat(violations(status(tooLong))).containsExactly(
+        "identifier.values.serial_no MAX_LENGTH: at most 12 characters, got 16");
+    Identifier moved = ids.updateIdentifier(UpdateIdentifierRequest.newBuilder()
+        .setIdentifier(Identifier.newBuilder().setName(got.getName()).setTemplate("templates/belt-conveyor/versions/2")
+            .putValues("serial_no", "BC-0001-TOO-LONG")).setUpdateMask(FieldMask.newBuilder().addPaths("*")).build());
+    assertThat(moved.getTemplate()).isEqualTo("templates/belt-conveyor/versions/2");
+
+    ids.registerIdentifier(register("88.101.5", conveyor("88.101.5/BC-0002", "BC-0002", null)));
+    ListIdentifiersResponse page1 = ids.listIdentifiers(ListIdentifiersRequest.newBuilder()
+        .setParent("prefixes/88.101.5").setPageSize(1).build());
+    assertThat(page1.getIdentifiersList()).extracting(Identifier::getHandle).containsExactly("88.101.5/BC-0001");
+    ListIdentifiersResponse page2 = ids.listIdentifiers(ListIdentifiersRequest.newBuilder()
+        .setParent("prefixes/88.101.5").setPageSize(1).setPageToken(page1.getNextPageToken()).build());
+    assertThat(page2.getIdentifiersList()).extracting(Identifier::getHandle).containsExactly("88.101.5/BC-0002");
+
+    ids.deleteIdentifier(DeleteIdentifierRequest.newBuilder().setName(got.getName()).build());
+    assertThat(httpGet("88.101.5/BC-0001").statusCode()).isEqualTo(404);
+    StatusRuntimeException gone = catchThrowableOfType(StatusRuntimeException.class, () -> ids.getIdentifier(
+        GetIdentifierRequest.newBuilder().setName(got.getName()).build()));
+    assertThat(status(gone).getCode()).isEqualTo(Code.NOT_FOUND_VALUE);
+    ids.deleteIdentifier(DeleteIdentifierRequest.newBuilder().setName(got.getName()).setAllowMissing(true).build());
+  }
+
+  @Test
+  void badValuesGetFieldViolationsAndRequestIdsReplay() throws Exception {
+    StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class, () -> ids.registerIdentifier(
+        register("88.101.5", conveyor("88.101.5/BC-BAD", "bc bad", "9 km/h"))));
+    assertThat(status(e).getCode()).isEqualTo(Code.INVALID_ARGUMENT_VALUE);
+    assertThat(violations(status(e))).containsExactly("identifier.values.serial_no PATTERN: must match [A-Z0-9-]+",
+        "identifier.values.belt_speed UNIT_MISMATCH: unit is m/s, got 'km/h'");
+    StatusRuntimeException wrongPrefix = catchThrowableOfType(StatusRuntimeException.class, () -> ids
+        .registerIdentifier(register("88.102.5", conveyor("88.102.5/X", "X", null))));
+    assertThat(violations(status(wrongPrefix))).singleElement().asString()
+        .startsWith("identifier.parent PREFIX: must be an enterprise prefix of this node: 88.101.<1-12 digits>");
+
+    RegisterIdentifierRequest req = register("88.101.5", conveyor("88.101.5/BC-IDEM", "BC-IDEM", "1"))
+        .toBuilder().setRequestId("6f1c2d4e-0000-4000-8000-000000000001").build();
+    Identifier first = ids.registerIdentifier(req);
+    assertThat(ids.registerIdentifier(req)).isEqualTo(first); // not ALREADY_EXISTS: the first response again
+    StatusRuntimeException reused = catchThrowableOfType(StatusRuntimeException.class, () -> ids.registerIdentifier(
+        req.toBuilder().setIdentifier(conveyor("88.101.5/BC-OTHER", "BC-OTHER", null)).build()));
+    assertThat(reason(status(reused))).isEqualTo("REQUEST_ID_REUSED");
+    StatusRuntimeException exists = catchThrowableOfType(StatusRuntimeException.class, () -> ids.registerIdentifier(
+        req.toBuilder().clearRequestId().build()));
+    assertThat(status(exists).getCode()).isEqualTo(Code.ALREADY_EXISTS_VALUE);
+  }
+
+  @Test
+  void batchesReportEachItemOrWriteNothing() throws Exception {
+    BatchRegisterIdentifiersRequest.Builder b = BatchRegisterIdentifiersRequest.newBuilder()
+        .setParent("prefixes/88.101.8").setRequestId("6f1c2d4e-0000-4000-8000-000000000002");
+    for (int i = 0; i < 300; i++) {
+      b.addRequests(RegisterIdentifierRequest.newBuilder().setIdentifier(conveyor("88.101.8/M-" + i, "M-" + i,
+          i == 10 ? "99" : "1")));
+    }
+    b.setRequests(200, RegisterIdentifierRequest.newBuilder().setIdentifier(conveyor("88.101.8/M-200", "M-200", null)
+        .toBuilder().setTemplate("templates/no-such")));
+    BatchRegisterIdentifiersResponse resp = ids.batchRegisterIdentifiers(b.build());
+    assertThat(resp.getRegisteredCount()).isEqualTo(298);
+    List<String> failed = new ArrayList<>();
+    for (var r : resp.getResultsList()) {
+      if (r.getStatus().getCode() != Code.OK_VALUE) {
+        failed.add(r.getHandle() + " " + Code.forNumber(r.getStatus().getCode()) + " " + violations(r.getStatus()));
+      }
+    }
+    assertThat(failed).containsExactly(
+        "88.101.8/M-10 INVALID_ARGUMENT [identifier.values.belt_speed ABOVE_MAXIMUM: at most 8]",
+        "88.101.8/M-200 NOT_FOUND []");
+    assertThat(ids.batchRegisterIdentifiers(b.build())).isEqualTo(resp); // replayed by request id
+    assertThat(httpGet("88.101.8/M-299").statusCode()).isEqualTo(200);
+
+    BatchRegisterIdentifiersRequest atomic = BatchRegisterIdentifiersRequest.newBuilder()
+        .setParent("prefixes/88.101.9").setAllOrNothing(true)
+        .addRequests(RegisterIdentifierRequest.newBuilder().setIdentifier(conveyor("88.101.9/A-1", "A-1", null)))
+        .addRequests(RegisterIdentifierRequest.newBuilder().setIdentifier(conveyor("88.101.9/A-2", "a-2", null)))
+        .build();
+    BatchRegisterIdentifiersResponse none = ids.batchRegisterIdentifiers(atomic);
+    assertThat(none.getResultsList()).extracting(r -> Code.forNumber(r.getStatus().getCode()))
+        .containsExactly(Code.ABORTED, Code.INVALID_ARGUMENT);
+    assertThat(httpGet("88.101.9/A-1").statusCode()).isEqualTo(404);
+  }
+}
