@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * and the time comes from the record.
  *
  * <p>Consumer lag ({@code devicehub.hono.consumer.lag}, per tenant) is the broker's end offsets minus the group's
- * committed offsets, i.e. records not yet durably stored, refreshed every {@value #LAG_REFRESH_MS} ms through a Kafka
+ * committed offsets, i.e. records not yet durably stored (at most {@code commit-interval} behind), refreshed every {@value #LAG_REFRESH_MS} ms through a Kafka
  * admin client (off the event loop).
  */
 public final class HonoConnector {
@@ -49,6 +49,7 @@ public final class HonoConnector {
   private final HonoSettings settings;
   private final HonoRecordHandler handler;
   private final Map<String, AtomicLong> lagByTenant = new ConcurrentHashMap<>();
+  private final Set<String> topics = new LinkedHashSet<>();
   private AsyncHandlingAutoCommitKafkaConsumer<Buffer> consumer;
   private Admin admin;
   private long lagTimer = -1;
@@ -70,7 +71,6 @@ public final class HonoConnector {
 
   /** Subscribes to the tenants' topics; completes once the Kafka consumer is created and subscribed. */
   public Future<Void> start() {
-    Set<String> topics = new LinkedHashSet<>();
     for (String tenant : settings.tenants()) {
       topics.add(HonoMessage.topic(Endpoint.TELEMETRY, tenant));
       topics.add(HonoMessage.topic(Endpoint.EVENT, tenant));
@@ -106,28 +106,50 @@ public final class HonoConnector {
     });
   }
 
+  /**
+   * Lag per tenant = sum over the tenant's partitions of (end offset - committed offset). A partition the group never
+   * committed counts from its earliest retained offset, so a consumer stuck on its very first record shows its backlog
+   * rather than 0.
+   */
   private void refreshLag() {
-    admin.listConsumerGroupOffsets(settings.groupId()).partitionsToOffsetAndMetadata().whenComplete((committed, err) -> {
+    admin.describeTopics(topics).allTopicNames().whenComplete((described, err) -> {
       if (err != null) {
         LOG.debug("consumer lag not refreshed: {}", err.toString());
         return;
       }
       Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-      committed.keySet().stream().filter(tp -> tenantOf(tp.topic()) != null)
-          .forEach(tp -> latest.put(tp, OffsetSpec.latest()));
-      admin.listOffsets(latest).all().whenComplete((ends, err2) -> {
-        if (err2 != null) {
-          LOG.debug("consumer lag not refreshed: {}", err2.toString());
-          return;
-        }
-        Map<String, Long> sums = new HashMap<>();
-        for (Map.Entry<TopicPartition, ListOffsetsResultInfo> e : ends.entrySet()) {
-          OffsetAndMetadata c = committed.get(e.getKey());
-          long lag = Math.max(0, e.getValue().offset() - (c == null ? 0 : c.offset()));
-          sums.merge(tenantOf(e.getKey().topic()), lag, Long::sum);
-        }
-        sums.forEach((tenant, lag) -> lagByTenant.get(tenant).set(lag));
-      });
+      described.values().forEach(d -> d.partitions().forEach(
+          p -> latest.put(new TopicPartition(d.name(), p.partition()), OffsetSpec.latest())));
+      admin.listConsumerGroupOffsets(settings.groupId()).partitionsToOffsetAndMetadata()
+          .whenComplete((committed, err2) -> {
+            if (err2 != null) {
+              LOG.debug("consumer lag not refreshed: {}", err2.toString());
+              return;
+            }
+            Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+            latest.keySet().stream().filter(tp -> committed.get(tp) == null)
+                .forEach(tp -> earliest.put(tp, OffsetSpec.earliest()));
+            admin.listOffsets(latest).all().whenComplete((ends, err3) -> {
+              if (err3 != null) {
+                LOG.debug("consumer lag not refreshed: {}", err3.toString());
+                return;
+              }
+              admin.listOffsets(earliest).all().whenComplete((starts, err4) -> {
+                if (err4 != null) {
+                  LOG.debug("consumer lag not refreshed: {}", err4.toString());
+                  return;
+                }
+                Map<String, Long> sums = new HashMap<>();
+                settings.tenants().forEach(t -> sums.put(t, 0L));
+                for (Map.Entry<TopicPartition, ListOffsetsResultInfo> e : ends.entrySet()) {
+                  OffsetAndMetadata c = committed.get(e.getKey());
+                  long from = c != null ? c.offset() : starts.get(e.getKey()).offset();
+                  sums.merge(tenantOf(e.getKey().topic()), Math.max(0, e.getValue().offset() - from), Long::sum);
+                }
+                sums.forEach((tenant, lag) -> lagByTenant.get(tenant).set(lag));
+              });
+            });
+          });
     });
   }
 
