@@ -137,7 +137,8 @@ class MqttDurabilityIT {
           if (client == null || !client.isConnected()) {
             if (client != null) {
               reconnects.incrementAndGet();
-              client.close(true);
+              discard(client);
+              client = null;
             }
             client = connect("dev" + c);
           }
@@ -147,19 +148,34 @@ class MqttDurabilityIT {
           total.incrementAndGet();
           i++;
         } catch (Exception e) {
-          // Not acknowledged: the same message goes again once connected.
+          // Not acknowledged: the same message goes again, on a new connection (a connection that timed out waiting
+          // for a PUBACK may still hold Paho's in-flight slots).
+          if (client != null) {
+            reconnects.incrementAndGet();
+            discard(client);
+            client = null;
+          }
           sleep(200);
         }
       }
-      try {
-        if (client != null) {
-          client.disconnectForcibly(1000);
-          client.close(true);
-        }
-      } catch (MqttException ignored) {
-        // leaving anyway
+      if (client != null) {
+        discard(client);
       }
     };
+  }
+
+  /** Drops a client whatever state Paho thinks it is in (a failed connect can leave it refusing close()). */
+  private static void discard(MqttClient client) {
+    try {
+      client.disconnectForcibly(0, 1000);
+    } catch (MqttException | RuntimeException ignored) {
+      // already down
+    }
+    try {
+      client.close(true);
+    } catch (MqttException | RuntimeException ignored) {
+      // nothing more to release
+    }
   }
 
   private MqttClient connect(String device) throws Exception {
