@@ -113,6 +113,12 @@ public final class AuthState {
     return id;
   }
 
+  /** The challenge {@code id} without removing it; {@code null} when unknown or expired. */
+  public Pending peekPending(int id) {
+    Pending p = pending.get(id);
+    return p == null || p.expiresAt() < System.currentTimeMillis() ? null : p;
+  }
+
   /** Removes and returns the challenge {@code id}; {@code null} when unknown or expired. */
   public Pending takePending(int id) {
     Pending p = pending.remove(id);

@@ -62,6 +62,13 @@ public final class HandleRequestProcessor {
   /** Unauthenticated peers can ask for DH key pairs and PBKDF2 checks: at most this many run at once. */
   private static final int MAX_CRYPTO = 8;
   private final AtomicInteger crypto = new AtomicInteger();
+  /**
+   * Answers to challenge answers, by challenge id and RequestId, kept for a while: a UDP client resends the same
+   * answer when the first reply is slow (PBKDF2), and the resend must get the same reply, not "no such challenge".
+   */
+  private final java.util.Map<Long, Recent> recentAnswers = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private record Recent(Future<List<Response>> answer, long at) {}
   private final SecureRandom random = new SecureRandom();
   private volatile SiteRecord site;
 
@@ -339,6 +346,13 @@ public final class HandleRequestProcessor {
     random.nextBytes(nonce);
     int code = ctx.digestCode();
     byte[] digest = Digests.ofRequest(ctx.m(), code);
+    if (session != null) {
+      // a resent request (UDP retry) gets the same challenge, so that either copy of it can be answered
+      AuthState.Pending earlier = auth.peekPending(session.id);
+      if (earlier != null && java.util.Arrays.equals(earlier.digest(), digest)) {
+        nonce = earlier.nonce();
+      }
+    }
     int id = auth.addPending(op, nonce, digest, session);
     if (id < 0) {
       return one(error(ctx, op.opCode(), RC_SERVER_TOO_BUSY, "too many pending challenges"));
@@ -353,10 +367,25 @@ public final class HandleRequestProcessor {
   }
 
   private Future<List<Response>> answer(Ctx ctx, Bodies.ChallengeAnswer a) {
+    long key = ((long) ctx.m().envelope().sessionId() << 32) | (ctx.m().envelope().requestId() & 0xFFFFFFFFL);
+    Recent seen = recentAnswers.get(key);
+    if (seen != null) {
+      return seen.answer();
+    }
     AuthState.Pending p = auth.takePending(ctx.m().envelope().sessionId());
     if (p == null) {
       return one(error(ctx, OC_RESPONSE_TO_CHALLENGE, RC_AUTHEN_TIMEOUT, "no such challenge, or it expired"));
     }
+    long now = System.currentTimeMillis();
+    if (recentAnswers.size() > 10_000) {
+      recentAnswers.values().removeIf(r -> now - r.at() > 30_000);
+    }
+    Future<List<Response>> result = answerPending(ctx, a, p);
+    recentAnswers.put(key, new Recent(result, now));
+    return result;
+  }
+
+  private Future<List<Response>> answerPending(Ctx ctx, Bodies.ChallengeAnswer a, AuthState.Pending p) {
     AdminOp op = (AdminOp) p.operation();
     ValueReference identity = new ValueReference(a.identityHandle(), a.identityIndex());
     Ctx answerCtx = new Ctx(ctx.m(), ctx.version());

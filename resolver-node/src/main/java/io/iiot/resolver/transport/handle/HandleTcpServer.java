@@ -8,6 +8,7 @@ import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.parsetools.RecordParser;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -39,63 +40,78 @@ public final class HandleTcpServer {
     return server.actualPort();
   }
 
+  /** Per-connection state: answers leave in request order; at most {@link #MAX_PIPELINED} requests in progress. */
+  private static final int MAX_PIPELINED = 16;
+
   private void onConnection(NetSocket socket) {
     RecordParser parser = RecordParser.newFixed(Limits.ENVELOPE_SIZE);
     Envelope[] current = new Envelope[1];
+    java.util.concurrent.atomic.AtomicInteger inProgress = new java.util.concurrent.atomic.AtomicInteger();
+    boolean[] closing = new boolean[1];
+    @SuppressWarnings("unchecked")
+    Future<Void>[] tail = new Future[] {Future.succeededFuture()};
     parser.handler(buf -> {
+      if (closing[0]) {
+        return;
+      }
       if (current[0] == null) {
         Envelope env;
         try {
           env = Envelope.decode(buf.getBytes(), 0);
         } catch (HandleCodecException e) {
+          closing[0] = true;
           socket.close();
           return;
         }
         if (env.messageLength() < Limits.HEADER_SIZE) {
-          socket.pause();
-          write(socket, java.util.List.of(processor.protocolError(env, "message too short")), false);
+          closing[0] = true;
+          enqueue(socket, tail, Future.succeededFuture(List.of(processor.protocolError(env, "message too short"))),
+              false);
           return;
         }
         current[0] = env;
         parser.fixedSizeMode(env.messageLength());
-      } else {
-        Envelope env = current[0];
-        current[0] = null;
-        parser.fixedSizeMode(Limits.ENVELOPE_SIZE);
-        Message m;
-        try {
-          m = processor.decode(env, buf.getBytes());
-        } catch (HandleCodecException e) {
-          socket.pause();
-          write(socket, java.util.List.of(processor.undecodable(env, e)), false);
-          return;
-        }
-        boolean keepAlive = m.flag(ResponseCodes.FLAG_KA);
-        socket.pause();
-        processor.process(m, false).onComplete(ar -> {
-          if (ar.succeeded()) {
-            write(socket, ar.result(), keepAlive);
-          } else {
-            socket.close();
-          }
-        });
+        return;
       }
+      Envelope env = current[0];
+      current[0] = null;
+      parser.fixedSizeMode(Limits.ENVELOPE_SIZE);
+      Message m;
+      try {
+        m = processor.decode(env, buf.getBytes());
+      } catch (HandleCodecException e) {
+        closing[0] = true;
+        enqueue(socket, tail, Future.succeededFuture(List.of(processor.undecodable(env, e))), false);
+        return;
+      }
+      boolean keepAlive = m.flag(ResponseCodes.FLAG_KA);
+      if (!keepAlive) {
+        closing[0] = true;
+      }
+      if (inProgress.incrementAndGet() >= MAX_PIPELINED) {
+        socket.pause();
+      }
+      Future<List<HandleRequestProcessor.Encoded>> answer = processor.process(m, false);
+      enqueue(socket, tail, answer.andThen(x -> {
+        if (inProgress.getAndDecrement() == MAX_PIPELINED) {
+          socket.resume();
+        }
+      }), keepAlive);
     });
     socket.handler(parser);
     socket.exceptionHandler(err -> socket.close());
   }
 
-  private void write(NetSocket socket, java.util.List<HandleRequestProcessor.Encoded> out, boolean keepAlive) {
-    Buffer b = Buffer.buffer();
-    for (HandleRequestProcessor.Encoded e : out) {
-      b.appendBytes(e.envelope().encode()).appendBytes(e.message());
-    }
-    if (keepAlive) {
-      socket.write(b);
-      socket.resume();
-    } else {
-      socket.end(b);
-    }
+  /** Writes {@code answer} after every earlier answer of the connection; ends the connection unless keep-alive. */
+  private static void enqueue(NetSocket socket, Future<Void>[] tail,
+      Future<List<HandleRequestProcessor.Encoded>> answer, boolean keepAlive) {
+    tail[0] = tail[0].transform(prev -> answer).compose(out -> {
+      Buffer b = Buffer.buffer();
+      for (HandleRequestProcessor.Encoded e : out) {
+        b.appendBytes(e.envelope().encode()).appendBytes(e.message());
+      }
+      return keepAlive ? socket.write(b) : socket.end(b);
+    }, err -> socket.close());
   }
 
   public Future<Void> close() {

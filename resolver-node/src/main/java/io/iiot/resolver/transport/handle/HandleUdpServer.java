@@ -49,8 +49,9 @@ public final class HandleUdpServer {
   }
 
   public Future<DatagramSocket> listen(String host, int port) {
-    socket = vertx.createDatagramSocket(new DatagramSocketOptions()
-        .setReceiveBufferSize(4 * 1024 * 1024).setSendBufferSize(4 * 1024 * 1024));
+    // No receive-buffer size here: Vert.x would also make it the size of the buffer allocated for every datagram
+    // read (a fixed allocator), which cost 10x in throughput at 4 MiB.
+    socket = vertx.createDatagramSocket(new DatagramSocketOptions());
     socket.handler(this::onPacket);
     sweepTimer = vertx.setPeriodic(1000, t -> sweep());
     return socket.listen(port, host);
