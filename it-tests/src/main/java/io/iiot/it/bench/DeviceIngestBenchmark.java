@@ -65,9 +65,10 @@ import org.eclipse.californium.elements.config.UdpConfig;
  * and 1,000 simulated CoAP devices sending CON PUTs (one outstanding each). device-hub runs in this JVM; every figure
  * shares the same two cores with the node. Writes {@code docs/BENCHMARKS.md} section {@code device-ingest}.
  *
- * <p>Run: {@code mvn -B -q -pl device-hub install -DskipTests && mvn -B -q -pl it-tests package -DskipTests && java
- * -Diiot.home=. -cp "$(cat it-tests/target/bench.classpath)" io.iiot.it.bench.DeviceIngestBenchmark} (or the
- * {@code bench} profile).
+ * <p>Run (not part of the {@code bench} profile yet): {@code mvn -B -q -pl device-hub install -DskipTests && mvn -B -q
+ * -pl it-tests compile dependency:build-classpath -Dmdep.outputFile=/tmp/it.cp -Dmdep.includeScope=runtime && java
+ * -Xmx1G -Diiot.home=. -cp "it-tests/target/classes:$(cat /tmp/it.cp)" io.iiot.it.bench.DeviceIngestBenchmark};
+ * {@code -Dbench.messages=N} changes the message count (default 60,000).
  */
 public final class DeviceIngestBenchmark {
   private static final int DEVICES = 1000;
@@ -148,7 +149,7 @@ public final class DeviceIngestBenchmark {
           mqtt.p50(), mqtt.p99(), coap.rate(), coap.rate() / baseline, coap.p50(), coap.p99());
       System.out.println(table);
       BenchmarkReport.writeSection("device-ingest", "device-hub: durable MQTT and CoAP ingest vs. raw driver writes",
-          "java -Diiot.home=. -cp <it-tests classpath> io.iiot.it.bench.DeviceIngestBenchmark", table);
+          "java -Xmx1G -Diiot.home=. -cp <it-tests runtime classpath> io.iiot.it.bench.DeviceIngestBenchmark", table);
     } finally {
       if (module != null) {
         module.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
