@@ -177,6 +177,14 @@ class RegistrationGrpcTest {
     assertThat(json.getJsonArray("values").stream().map(v -> ((JsonObject) v).getString("type") + "="
         + ((JsonObject) v).getJsonObject("data").getValue("value")).toList())
         .contains("SERIAL_NO=BC-0001", "SPEED=2.5", "TEMPLATE=belt-conveyor@1");
+    // and over the Handle protocol, with CNRI's client
+    net.handle.hdllib.ResolutionResponse rr = (net.handle.hdllib.ResolutionResponse) new net.handle.hdllib
+        .HandleResolver().sendHdlUdpRequest(new net.handle.hdllib.ResolutionRequest(
+            net.handle.hdllib.Util.encodeString("88.101.5/bc-0001"), null, null, null),
+        java.net.InetAddress.getLoopbackAddress(), node.handlePort);
+    assertThat(java.util.Arrays.stream(rr.getHandleValues()).map(v -> v.getIndex() + ":" + v.getTypeAsString() + "="
+        + (v.getIndex() == 100 ? "" : v.getDataAsString()))).containsExactly("2:SERIAL_NO=BC-0001", "3:SPEED=2.5",
+        "100:HS_ADMIN=", "1001:TEMPLATE=belt-conveyor@1");
 
     Identifier updated = ids.updateIdentifier(UpdateIdentifierRequest.newBuilder()
         .setIdentifier(Identifier.newBuilder().setName(got.getName()).putValues("serial_no", "BC-0001-B"))
