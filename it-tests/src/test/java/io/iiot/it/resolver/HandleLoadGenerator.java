@@ -81,7 +81,7 @@ final class HandleLoadGenerator {
    */
   Result udp(int channels, int window, double warmupS, double measureS, double rate) throws IOException {
     Stats st = new Stats();
-    int w = Math.max(1, rate > 0 ? 4096 / channels : window);
+    int w = Math.max(1, rate > 0 ? 64 : window);
     int[][] slotId = new int[channels][w];
     long[][] slotAt = new long[channels][w];
     int[][] slotLeft = new int[channels][w];
