@@ -5,8 +5,6 @@ import io.iiot.base.launch.ChildJvm;
 import io.iiot.base.launch.PlatformLauncher;
 import io.iiot.base.testing.EmbeddedCassandraExtension;
 import java.io.IOException;
-import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -44,10 +42,7 @@ public final class ServiceProcess implements AutoCloseable {
 
   /** The service's configuration as it would see it with {@code env}. */
   public static ServiceConfig config(String service, Map<String, String> env) throws IOException {
-    Path jar = home().resolve(service).resolve("target/" + service + ".jar");
-    try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, null)) {
-      return ServiceConfig.load(service, env, loader);
-    }
+    return PlatformLauncher.readConfig(service, home().resolve(service).resolve("target/" + service + ".jar"), env);
   }
 
   public static ServiceProcess start(String service, Map<String, String> env) throws IOException {

@@ -123,7 +123,8 @@ public final class PlatformLauncher {
     watchChildren();
   }
 
-  private static ServiceConfig readConfig(String name, Path jar, Map<String, String> env) throws IOException {
+  /** A service's configuration as it will see it with {@code env}, read from the defaults bundled in its jar. */
+  public static ServiceConfig readConfig(String name, Path jar, Map<String, String> env) throws IOException {
     try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, null)) {
       return ServiceConfig.load(name, env, loader);
     }
