@@ -91,6 +91,18 @@ public final class HandleRequestProcessor {
     return site;
   }
 
+  /** Told of every handle a resolution answer is produced for (statistics); must neither block nor fail. */
+  private volatile java.util.function.Consumer<String> resolutionListener = h -> {};
+
+  public void onResolution(java.util.function.Consumer<String> listener) {
+    resolutionListener = listener;
+  }
+
+  /** A resolution answer was produced for {@code handle} (Handle protocol here; HTTP and gRPC call it too). */
+  public void resolved(String handle) {
+    resolutionListener.accept(handle);
+  }
+
   /** Per-request state: the request and the version its answer is encoded at. */
   private record Ctx(Message m, Version version) {
     int digestCode() {
@@ -241,6 +253,7 @@ public final class HandleRequestProcessor {
   }
 
   private Response resolutionAnswer(Ctx ctx, String asked, List<HandleValue> values) {
+    resolved(asked);
     Response r = reply(ctx, OC_RESOLUTION, RC_SUCCESS, Bodies.resolutionAnswer(asked, values));
     return new Response(r.version(), r.sessionId(), r.requestId(), r.opCode(), r.responseCode(),
         r.opFlags() | FLAG_AT, r.siteSerial(), r.digest(), r.body(), r.sign());

@@ -107,6 +107,7 @@ public final class HandleJsonApi {
             .put("values", new JsonArray()).put("handle", asked));
         return;
       }
+      processor.resolved(handle);
       send(ctx, 200, new JsonObject().put("responseCode", ResponseCodes.RC_SUCCESS).put("handle", asked)
           .put("values", ValueJson.toJson(visible)));
     });
