@@ -12,7 +12,10 @@ import io.iiot.devicehub.ingest.DeviceAuthenticator;
 import io.iiot.devicehub.ingest.RegistryCache;
 import io.iiot.devicehub.ingest.TelemetryIngest;
 import io.iiot.devicehub.storage.CassandraTelemetryWriter;
+import io.iiot.devicehub.query.LiveTelemetry;
+import io.iiot.devicehub.query.PublishingTelemetryWriter;
 import io.iiot.devicehub.storage.DeviceRegistry;
+import io.iiot.devicehub.storage.TelemetryWriter;
 import io.iiot.devicehub.transport.SelfSignedTls;
 import io.iiot.devicehub.transport.coap.CoapIngestServer;
 import io.iiot.devicehub.transport.coap.CoapSettings;
@@ -57,6 +60,8 @@ public final class DeviceHubModule implements ServiceModule {
   private final int hashThreads;
   private final int hashQueue;
   private final int pbkdf2Iterations;
+  private final int streamMaxSubscribers;
+  private LiveTelemetry live;
   private Vertx vertx;
   private GrpcServer grpc;
   private MqttIngestServer mqttServer;
@@ -84,6 +89,7 @@ public final class DeviceHubModule implements ServiceModule {
     hashThreads = config.integer("credentials.hash-threads", 1, 64);
     hashQueue = config.integer("credentials.hash-queue", 1, 1_000_000);
     pbkdf2Iterations = config.integer("credentials.pbkdf2-iterations", 1000, 10_000_000);
+    streamMaxSubscribers = config.integer("query.stream-max-subscribers", 1, 100_000);
   }
 
   @Override
@@ -92,8 +98,10 @@ public final class DeviceHubModule implements ServiceModule {
     String keyspace = context.config().string("cassandra.keyspace");
     DeviceRegistry registry = new DeviceRegistry(context.session(), keyspace);
     RegistryCache cache = new RegistryCache(registry, cacheTtl, 1_000_000);
-    CassandraTelemetryWriter writer = new CassandraTelemetryWriter(context.session(), keyspace, context.registry(),
-        maxInFlight, maxQueuedRows, maxBatchRows);
+    // Every ingest path writes through the publishing wrapper: rows reach live stream subscribers after the durable write.
+    live = new LiveTelemetry(streamMaxSubscribers, context.registry());
+    TelemetryWriter writer = new PublishingTelemetryWriter(new CassandraTelemetryWriter(context.session(), keyspace,
+        context.registry(), maxInFlight, maxQueuedRows, maxBatchRows), live);
     TelemetryIngest ingest = new TelemetryIngest(cache, new PayloadMapper(maxPayloadBytes), writer, Clock.systemUTC());
     hashPool = new ThreadPoolExecutor(hashThreads, hashThreads, 60, TimeUnit.SECONDS,
         new ArrayBlockingQueue<>(hashQueue), r -> {
