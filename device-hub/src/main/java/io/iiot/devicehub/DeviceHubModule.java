@@ -14,6 +14,7 @@ import io.iiot.devicehub.ingest.TelemetryIngest;
 import io.iiot.devicehub.storage.CassandraTelemetryWriter;
 import io.iiot.devicehub.query.LiveTelemetry;
 import io.iiot.devicehub.query.PublishingTelemetryWriter;
+import io.iiot.devicehub.query.TelemetryQueryGrpcService;
 import io.iiot.devicehub.storage.DeviceRegistry;
 import io.iiot.devicehub.storage.TelemetryWriter;
 import io.iiot.devicehub.transport.SelfSignedTls;
@@ -61,6 +62,7 @@ public final class DeviceHubModule implements ServiceModule {
   private final int hashQueue;
   private final int pbkdf2Iterations;
   private final int streamMaxSubscribers;
+  private final int streamBufferPoints;
   private LiveTelemetry live;
   private Vertx vertx;
   private GrpcServer grpc;
@@ -90,6 +92,7 @@ public final class DeviceHubModule implements ServiceModule {
     hashQueue = config.integer("credentials.hash-queue", 1, 1_000_000);
     pbkdf2Iterations = config.integer("credentials.pbkdf2-iterations", 1000, 10_000_000);
     streamMaxSubscribers = config.integer("query.stream-max-subscribers", 1, 100_000);
+    streamBufferPoints = config.integer("query.stream-buffer-points", 16, 1_000_000);
   }
 
   @Override
@@ -112,7 +115,8 @@ public final class DeviceHubModule implements ServiceModule {
     DeviceAuthenticator authenticator = new DeviceAuthenticator(cache, hashPool);
 
     grpc = GrpcServer.startFrom(context, List.of(
-        new DeviceGrpcService(registry, new PasswordHasher(pbkdf2Iterations))));
+        new DeviceGrpcService(registry, new PasswordHasher(pbkdf2Iterations)),
+        new TelemetryQueryGrpcService(context.session(), keyspace, live, streamBufferPoints, streamPumps())));
     coapServer = new CoapIngestServer(coap, ingest, registry, authenticator, maxPayloadBytes, context.registry());
     coapServer.start();
     mqttServer = new MqttIngestServer(vertx, mqtt, authenticator, ingest, context.registry());
@@ -122,6 +126,15 @@ public final class DeviceHubModule implements ServiceModule {
     }
     return mqttServer.start(tlsOptions())
         .compose(v -> honoConnector == null ? Future.succeededFuture() : honoConnector.start());
+  }
+
+  /** Two daemon threads write live telemetry streams (each call's writes serialised by its pump). */
+  private static java.util.concurrent.Executor streamPumps() {
+    return java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
+      Thread t = new Thread(r, "device-hub-telemetry-stream");
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   private KeyCertOptions tlsOptions() {
