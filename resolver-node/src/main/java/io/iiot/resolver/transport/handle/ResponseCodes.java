@@ -30,6 +30,8 @@ public final class ResponseCodes {
   public static final int RC_VALUE_ALREADY_EXISTS = 201;
   public static final int RC_INVALID_VALUE = 202;
   public static final int RC_SERVER_NOT_RESP = 301;
+  public static final int RC_SERVICE_REFERRAL = 302;
+  public static final int RC_PREFIX_REFERRAL = 303;
   public static final int RC_INVALID_ADMIN = 400;
   public static final int RC_INSUFFICIENT_PERMISSIONS = 401;
   public static final int RC_AUTHENTICATION_NEEDED = 402;
