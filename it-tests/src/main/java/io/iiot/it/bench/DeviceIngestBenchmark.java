@@ -71,7 +71,7 @@ import org.eclipse.californium.elements.config.UdpConfig;
  * {@code -Dbench.messages=N} changes the message count (default 60,000).
  */
 public final class DeviceIngestBenchmark {
-  private static final int DEVICES = 1000;
+  public static final int DEVICES = 1000;
   private static final int MESSAGES = Integer.getInteger("bench.messages", 60_000);
   private static final String KEYSPACE = "iiot_device";
 
@@ -169,7 +169,7 @@ public final class DeviceIngestBenchmark {
     }
   }
 
-  private static void provision(DeviceRegistry devices, String tenant) throws Exception {
+  public static void provision(DeviceRegistry devices, String tenant) throws Exception {
     devices.putTenant(new Tenant(tenant, true, Duration.ZERO)).toCompletableFuture().get();
     devices.putProfile(tenant, "sensor", new TelemetrySchema(List.of(
         MetricSpec.number(1, "temperature", "°C", -1e9, 1e9)))).toCompletableFuture().get();
@@ -190,13 +190,13 @@ public final class DeviceIngestBenchmark {
   }
 
   /** Message i belongs to device i % DEVICES and carries ts = base + i / DEVICES (so keys never collide). */
-  private static BoundStatement row(PreparedStatement insert, String tenant, long base, int i) {
+  public static BoundStatement row(PreparedStatement insert, String tenant, long base, int i) {
     Instant ts = Instant.ofEpochMilli(base + i / DEVICES);
     return insert.bind(tenant, "dev" + (i % DEVICES), LocalDate.ofInstant(ts, ZoneOffset.UTC), ts, "temperature",
         (double) i).setIdempotent(true);
   }
 
-  private static double rawSingle(CqlSession session, PreparedStatement insert, String tenant, long base, int n,
+  public static double rawSingle(CqlSession session, PreparedStatement insert, String tenant, long base, int n,
       int inFlight) throws InterruptedException {
     Semaphore permits = new Semaphore(inFlight);
     AtomicInteger errors = new AtomicInteger();
@@ -216,7 +216,7 @@ public final class DeviceIngestBenchmark {
     return rate;
   }
 
-  private static double rawBatched(CqlSession session, PreparedStatement insert, String tenant, long base, int n,
+  public static double rawBatched(CqlSession session, PreparedStatement insert, String tenant, long base, int n,
       int perBatch, int inFlight) throws InterruptedException {
     Semaphore permits = new Semaphore(inFlight);
     AtomicInteger errors = new AtomicInteger();
