@@ -5,7 +5,12 @@ import io.iiot.base.config.ServiceConfig;
 import io.iiot.base.grpc.GrpcServer;
 import io.iiot.base.runtime.ServiceContext;
 import io.iiot.base.runtime.ServiceModule;
+import io.iiot.devicehub.api.CommandGrpcService;
+import io.iiot.devicehub.api.CommandRelayGrpcService;
 import io.iiot.devicehub.api.DeviceGrpcService;
+import io.iiot.devicehub.api.GrpcReplicaRelay;
+import io.iiot.devicehub.command.CommandRouter;
+import io.iiot.devicehub.command.CommandSettings;
 import io.iiot.devicehub.domain.PasswordHasher;
 import io.iiot.devicehub.domain.PayloadMapper;
 import io.iiot.devicehub.ingest.DeviceAuthenticator;
@@ -33,6 +38,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -63,6 +69,10 @@ public final class DeviceHubModule implements ServiceModule {
   private final int pbkdf2Iterations;
   private final int streamMaxSubscribers;
   private final int streamBufferPoints;
+  private final CommandSettings commands;
+  private CommandRouter commandRouter;
+  private ScheduledExecutorService commandTimers;
+  private GrpcReplicaRelay replicaRelay;
   private LiveTelemetry live;
   private Vertx vertx;
   private GrpcServer grpc;
@@ -93,6 +103,7 @@ public final class DeviceHubModule implements ServiceModule {
     pbkdf2Iterations = config.integer("credentials.pbkdf2-iterations", 1000, 10_000_000);
     streamMaxSubscribers = config.integer("query.stream-max-subscribers", 1, 100_000);
     streamBufferPoints = config.integer("query.stream-buffer-points", 16, 1_000_000);
+    commands = CommandSettings.from(config);
   }
 
   @Override
@@ -114,12 +125,19 @@ public final class DeviceHubModule implements ServiceModule {
         });
     DeviceAuthenticator authenticator = new DeviceAuthenticator(cache, hashPool);
 
+    commandTimers = CommandSettings.timers();
+    replicaRelay = new GrpcReplicaRelay(Clock.systemUTC());
+    commandRouter = commands.router(context, keyspace, cache, replicaRelay, commandTimers);
     grpc = GrpcServer.startFrom(context, List.of(
         new DeviceGrpcService(registry, new PasswordHasher(pbkdf2Iterations)),
-        new TelemetryQueryGrpcService(context.session(), keyspace, live, streamBufferPoints, streamPumps())));
-    coapServer = new CoapIngestServer(coap, ingest, registry, authenticator, maxPayloadBytes, context.registry());
+        new TelemetryQueryGrpcService(context.session(), keyspace, live, streamBufferPoints, streamPumps()),
+        new CommandGrpcService(commandRouter, Clock.systemUTC()),
+        new CommandRelayGrpcService(commandRouter, Clock.systemUTC())));
+    commands.startRefresh(commandRouter, commandTimers);
+    coapServer = new CoapIngestServer(coap, ingest, registry, authenticator, maxPayloadBytes, context.registry(),
+        commandRouter, cache, commandTimers);
     coapServer.start();
-    mqttServer = new MqttIngestServer(vertx, mqtt, authenticator, ingest, context.registry());
+    mqttServer = new MqttIngestServer(vertx, mqtt, authenticator, ingest, context.registry(), commandRouter, cache);
     if (hono.enabled()) {
       honoConnector = new HonoConnector(vertx, hono, cache, new PayloadMapper(maxPayloadBytes), writer,
           context.session(), keyspace, context.registry());
@@ -159,6 +177,11 @@ public final class DeviceHubModule implements ServiceModule {
     return devTls;
   }
 
+  /** Routes commands; other paths to devices (Hono) register with {@link CommandRouter#addTransport}. */
+  public CommandRouter commandRouter() {
+    return commandRouter;
+  }
+
   /** The bound gRPC port. */
   public int grpcPort() {
     return grpc.port();
@@ -181,6 +204,12 @@ public final class DeviceHubModule implements ServiceModule {
         .onComplete(v -> {
           if (hashPool != null) {
             hashPool.shutdownNow();
+          }
+          if (commandTimers != null) {
+            commandTimers.shutdownNow();
+          }
+          if (replicaRelay != null) {
+            replicaRelay.close();
           }
         });
   }

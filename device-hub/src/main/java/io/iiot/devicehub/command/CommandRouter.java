@@ -8,6 +8,7 @@ import io.iiot.devicehub.domain.Device;
 import io.iiot.devicehub.domain.DeviceRef;
 import io.iiot.devicehub.ingest.RegistryCache;
 import io.iiot.devicehub.storage.CommandStore;
+import io.iiot.devicehub.storage.DeviceConnections;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
@@ -101,14 +102,14 @@ public final class CommandRouter implements CommandResponses {
         throw new CommandDeliveryException(CommandDeliveryException.Kind.UNKNOWN_DEVICE,
             "device " + device + " does not exist or is disabled");
       }
-      DeviceChannel here = local.channel(device);
+      DeviceChannel here = localChannel(found.get());
       if (here != null) {
         count("sent", here.transport());
         return store.insert(command)
             .thenCompose(v -> deliverTracked(command, responseWait, () -> here.deliver(command)));
       }
-      return local.connections().get(device).thenCompose(entry -> {
-        if (entry.isEmpty() || entry.get().replicaId().equals(local.self().id())) {
+      return registeredElsewhere(found.get()).thenCompose(entry -> {
+        if (entry.isEmpty()) {
           count("not_connected", "none");
           throw notConnected(device);
         }
@@ -125,16 +126,50 @@ public final class CommandRouter implements CommandResponses {
     });
   }
 
+  /** The device's own channel here, else a channel here of a gateway that acts for all its devices. */
+  private DeviceChannel localChannel(Device device) {
+    DeviceChannel own = local.channel(device.ref());
+    if (own != null) {
+      return own;
+    }
+    for (String gateway : device.via()) {
+      DeviceChannel g = local.channel(new DeviceRef(device.tenant(), gateway));
+      if (g != null && g.forGatewayDevices()) {
+        return g;
+      }
+    }
+    return null;
+  }
+
+  /** The registry entry of the device on another replica, else of one of its gateways. */
+  private CompletionStage<Optional<DeviceConnections.Entry>> registeredElsewhere(Device device) {
+    CompletionStage<Optional<DeviceConnections.Entry>> found = other(device.ref());
+    for (String gateway : device.via().stream().sorted().toList()) {
+      found = found.thenCompose(e -> e.isPresent() ? CompletableFuture.completedFuture(e)
+          : other(new DeviceRef(device.tenant(), gateway)));
+    }
+    return found;
+  }
+
+  private CompletionStage<Optional<DeviceConnections.Entry>> other(DeviceRef ref) {
+    return local.connections().get(ref).thenApply(e -> e.filter(x -> !x.replicaId().equals(local.self().id())));
+  }
+
   /**
    * A command another replica stored and relayed here because the registry says the device is connected to
    * {@code replicaId}.
    */
   public CompletionStage<CommandState> deliverRelayed(Command command, Duration responseWait, String replicaId) {
-    DeviceChannel here = replicaId.equals(local.self().id()) ? local.channel(command.device()) : null;
-    if (here == null) {
+    if (!replicaId.equals(local.self().id())) {
       return CompletableFuture.failedFuture(notConnected(command.device()));
     }
-    return deliverTracked(command, responseWait, () -> here.deliver(command));
+    return registry.device(command.device().tenant(), command.device().deviceId()).thenCompose(found -> {
+      DeviceChannel here = found.map(this::localChannel).orElse(null);
+      if (here == null) {
+        throw notConnected(command.device());
+      }
+      return deliverTracked(command, responseWait, () -> here.deliver(command));
+    });
   }
 
   public CompletionStage<Optional<CommandState>> get(DeviceRef device, String commandId) {

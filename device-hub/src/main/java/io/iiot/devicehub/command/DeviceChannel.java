@@ -18,4 +18,12 @@ public interface DeviceChannel {
    * (NOT_CONNECTED) if the channel is gone.
    */
   CompletionStage<Void> deliver(Command command);
+
+  /**
+   * Whether this is a gateway's channel for every device that names the gateway in its {@code via} (MQTT
+   * {@code command//+/req/#}); such a channel is attached under the gateway's own id.
+   */
+  default boolean forGatewayDevices() {
+    return false;
+  }
 }

@@ -1,6 +1,10 @@
 package io.iiot.devicehub.transport.coap;
 
+import io.iiot.devicehub.command.CommandRouter;
 import io.iiot.devicehub.domain.Endpoint;
+import io.iiot.devicehub.ingest.RegistryCache;
+import java.time.Clock;
+import java.util.concurrent.ScheduledExecutorService;
 import io.iiot.devicehub.ingest.DeviceAuthenticator;
 import io.iiot.devicehub.ingest.TelemetryIngest;
 import io.iiot.devicehub.storage.DeviceRegistry;
@@ -17,7 +21,10 @@ import org.eclipse.californium.scandium.config.DtlsConnectorConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** CoAP on UDP (5683) and DTLS with PSK (5684), serving Hono's telemetry and event resources. */
+/**
+ * CoAP on UDP (5683) and DTLS with PSK (5684), serving Hono's telemetry and event resources (commands with
+ * {@code hono-ttd}), Hono's command response resource and the command Observe resource.
+ */
 public final class CoapIngestServer {
   private static final Logger LOG = LoggerFactory.getLogger(CoapIngestServer.class);
 
@@ -30,7 +37,8 @@ public final class CoapIngestServer {
   private final CoapServer server;
 
   public CoapIngestServer(CoapSettings settings, TelemetryIngest ingest, DeviceRegistry registry,
-      DeviceAuthenticator authenticator, int maxPayloadBytes, MeterRegistry meters) {
+      DeviceAuthenticator authenticator, int maxPayloadBytes, MeterRegistry meters, CommandRouter router,
+      RegistryCache cache, ScheduledExecutorService timers) {
     Configuration cfg = Configuration.createStandardWithoutFile();
     cfg.set(CoapConfig.MAX_RESOURCE_BODY_SIZE, maxPayloadBytes);
     cfg.set(DtlsConfig.DTLS_ROLE, DtlsConfig.DtlsRole.SERVER_ONLY);
@@ -47,11 +55,19 @@ public final class CoapIngestServer {
       DTLSConnector connector = new DTLSConnector(dtls);
       server.addEndpoint(new CoapEndpoint.Builder().setConfiguration(cfg).setConnector(connector).build());
     }
+    CoapCommands commands = new CoapCommands(router, timers, settings.maxTtdSeconds());
     for (String name : new String[] {"t", "telemetry"}) {
-      server.add(new TelemetryResource(name, Endpoint.TELEMETRY, ingest, psk, settings, meters));
+      server.add(new TelemetryResource(name, Endpoint.TELEMETRY, ingest, psk, settings, meters, commands));
     }
     for (String name : new String[] {"e", "event"}) {
-      server.add(new TelemetryResource(name, Endpoint.EVENT, ingest, psk, settings, meters));
+      server.add(new TelemetryResource(name, Endpoint.EVENT, ingest, psk, settings, meters, commands));
+    }
+    CoapDevice devices = new CoapDevice(psk, cache, settings.allowUnauthenticated());
+    for (String name : new String[] {"cr", "command_response"}) {
+      server.add(new CommandResponseResource(name, router, devices, Clock.systemUTC()));
+    }
+    for (String name : new String[] {"c", "command"}) {
+      server.add(new CommandObserveResource(name, router, devices));
     }
   }
 

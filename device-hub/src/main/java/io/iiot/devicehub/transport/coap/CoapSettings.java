@@ -9,9 +9,10 @@ import io.iiot.base.config.ServiceConfig;
  * @param allowUnauthenticated whether plain CoAP may PUT to {@code /t/<tenant>/<device>} without credentials (Hono's
  *     unauthenticated devices); off by default, since anyone who can reach the port can then write for any device
  * @param overloadMaxAgeSeconds Max-Age sent with 5.03 when the writer is saturated: when to try again
+ * @param maxTtdSeconds the longest {@code hono-ttd} a device may wait for a command with
  */
 public record CoapSettings(String host, int port, int dtlsPort, boolean allowUnauthenticated,
-    int overloadMaxAgeSeconds) {
+    int overloadMaxAgeSeconds, int maxTtdSeconds) {
 
   public static CoapSettings from(ServiceConfig config) {
     return new CoapSettings(
@@ -19,6 +20,7 @@ public record CoapSettings(String host, int port, int dtlsPort, boolean allowUna
         config.port("coap.port"),
         config.integer("coap.dtls-port", 0, 65535),
         config.bool("coap.allow-unauthenticated"),
-        config.integer("coap.overload-max-age-seconds", 1, 3600));
+        config.integer("coap.overload-max-age-seconds", 1, 3600),
+        config.integer("coap.max-ttd-seconds", 1, 3600));
   }
 }

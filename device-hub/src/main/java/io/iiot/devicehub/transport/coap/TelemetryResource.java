@@ -44,15 +44,17 @@ final class TelemetryResource extends CoapResource {
   private final RegistryPskStore psk;
   private final CoapSettings settings;
   private final MeterRegistry meters;
+  private final CoapCommands commands;
 
   TelemetryResource(String name, Endpoint endpoint, TelemetryIngest ingest, RegistryPskStore psk,
-      CoapSettings settings, MeterRegistry meters) {
+      CoapSettings settings, MeterRegistry meters, CoapCommands commands) {
     super(name);
     this.endpoint = endpoint;
     this.ingest = ingest;
     this.psk = psk;
     this.settings = settings;
     this.meters = meters;
+    this.commands = commands;
   }
 
   /** Every sub-path is handled here: the path carries tenant and device, not child resources. */
@@ -79,9 +81,11 @@ final class TelemetryResource extends CoapResource {
       return;
     }
     PublishAddress address;
+    Integer ttd;
     try {
       address = PublishAddress.parse(String.join("/", exchange.getRequestOptions().getUriPath()));
-    } catch (AddressException e) {
+      ttd = commands.ttd(exchange);
+    } catch (AddressException | IllegalArgumentException e) {
       fail(exchange, qos, new IngestException(IngestException.Kind.INVALID_ADDRESS, e.getMessage()));
       return;
     }
@@ -100,13 +104,28 @@ final class TelemetryResource extends CoapResource {
             .whenComplete((v, e) -> {
               if (e == null) {
                 count(qos, "stored");
-                exchange.respond(ResponseCode.CHANGED);
+                DeviceRef target = ttd == null ? null : target(address, sender.get());
+                if (target == null) {
+                  exchange.respond(ResponseCode.CHANGED);
+                } else {
+                  // hono-ttd: the device waits for a command; it rides in the 2.04 (see CoapCommands).
+                  commands.waitForCommand(exchange, target, ttd, getName().length() == 1,
+                      CoapDevice.authenticated(exchange));
+                }
               } else {
                 fail(exchange, qos, unwrap(e));
               }
             });
       }
     });
+  }
+
+  private static DeviceRef target(PublishAddress address, DeviceRef sender) {
+    try {
+      return address.target(sender);
+    } catch (AddressException e) {
+      return null;
+    }
   }
 
   /** The authenticated device, or for plain CoAP (when allowed) the device named in the path. */

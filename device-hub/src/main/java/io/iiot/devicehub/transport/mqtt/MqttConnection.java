@@ -1,24 +1,23 @@
 package io.iiot.devicehub.transport.mqtt;
 
+import io.iiot.devicehub.command.CommandRouter;
 import io.iiot.devicehub.domain.AddressException;
+import io.iiot.devicehub.domain.CommandTopic;
 import io.iiot.devicehub.domain.DeviceRef;
 import io.iiot.devicehub.domain.PublishAddress;
 import io.iiot.devicehub.ingest.DeviceAuthenticator;
 import io.iiot.devicehub.ingest.IngestException;
+import io.iiot.devicehub.ingest.RegistryCache;
 import io.iiot.devicehub.ingest.TelemetryIngest;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
 import io.netty.handler.codec.mqtt.MqttProperties;
-import io.netty.handler.codec.mqtt.MqttQoS;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.mqtt.MqttEndpoint;
 import io.vertx.mqtt.messages.MqttPublishMessage;
-import io.vertx.mqtt.messages.MqttSubscribeMessage;
 import io.vertx.mqtt.messages.codes.MqttDisconnectReasonCode;
 import io.vertx.mqtt.messages.codes.MqttPubAckReasonCode;
-import io.vertx.mqtt.messages.codes.MqttSubAckReasonCode;
-import java.util.ArrayList;
-import java.util.List;
+import java.time.Clock;
 import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +52,9 @@ final class MqttConnection {
   private final MqttMetrics metrics;
   private final int maxUnacked;
   private final InOrderAcks<IngestException> acks;
+  private final CommandRouter commandRouter;
+  private final RegistryCache registry;
+  private MqttCommands commands;
   private DeviceRef device;
   private int pending;
   private boolean paused;
@@ -60,7 +62,7 @@ final class MqttConnection {
   private boolean closed;
 
   MqttConnection(Vertx vertx, MqttEndpoint endpoint, DeviceAuthenticator authenticator, TelemetryIngest ingest,
-      MqttMetrics metrics, int maxUnacked) {
+      MqttMetrics metrics, int maxUnacked, CommandRouter commandRouter, RegistryCache registry) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.endpoint = endpoint;
@@ -69,6 +71,8 @@ final class MqttConnection {
     this.metrics = metrics;
     this.maxUnacked = maxUnacked;
     this.acks = new InOrderAcks<>(this::release);
+    this.commandRouter = commandRouter;
+    this.registry = registry;
   }
 
   private boolean v5() {
@@ -119,8 +123,9 @@ final class MqttConnection {
     device = authenticated;
     endpoint.publishAutoAck(false);
     endpoint.publishHandler(this::onPublish);
-    endpoint.subscribeHandler(this::onSubscribe);
-    endpoint.unsubscribeHandler(m -> endpoint.unsubscribeAcknowledge(m.messageId()));
+    commands = new MqttCommands(context, endpoint, authenticated, commandRouter, registry, Clock.systemUTC(), v5());
+    endpoint.subscribeHandler(commands::onSubscribe);
+    endpoint.unsubscribeHandler(commands::onUnsubscribe);
     MqttProperties props = new MqttProperties();
     if (v5()) {
       props.add(new MqttProperties.IntegerProperty(MqttProperties.MqttPropertyType.RECEIVE_MAXIMUM.value(), maxUnacked));
@@ -140,20 +145,8 @@ final class MqttConnection {
     if (resumeTimer >= 0) {
       vertx.cancelTimer(resumeTimer);
     }
-  }
-
-  private void onSubscribe(MqttSubscribeMessage m) {
-    // Command delivery is not implemented yet: say so per topic instead of pretending to subscribe.
-    List<MqttSubAckReasonCode> codes = new ArrayList<>();
-    List<MqttQoS> legacy = new ArrayList<>();
-    m.topicSubscriptions().forEach(s -> {
-      codes.add(MqttSubAckReasonCode.IMPLEMENTATION_SPECIFIC_ERROR);
-      legacy.add(MqttQoS.FAILURE);
-    });
-    if (v5()) {
-      endpoint.subscribeAcknowledge(m.messageId(), codes, MqttProperties.NO_PROPERTIES);
-    } else {
-      endpoint.subscribeAcknowledge(m.messageId(), legacy);
+    if (commands != null) {
+      commands.close();
     }
   }
 
@@ -167,6 +160,12 @@ final class MqttConnection {
     InOrderAcks.Slot<IngestException> slot = qos == 1 ? acks.add(msg.messageId()) : null;
     pending++;
     throttle();
+    String contentType = v5() ? contentType(msg.properties()) : null;
+    if (CommandTopic.isCommandTopic(msg.topicName())) {
+      commands.onResponse(msg.topicName(), msg.payload().getBytes(), contentType)
+          .whenComplete((v, err) -> context.runOnContext(x -> done(slot, qos, err == null ? null : unwrap(err))));
+      return;
+    }
     PublishAddress address;
     try {
       address = PublishAddress.parse(msg.topicName());
@@ -174,7 +173,6 @@ final class MqttConnection {
       done(slot, qos, new IngestException(IngestException.Kind.INVALID_ADDRESS, e.getMessage()));
       return;
     }
-    String contentType = v5() ? contentType(msg.properties()) : null;
     ingest.publish(device, address, qos, msg.payload().getBytes(), contentType)
         .whenComplete((v, err) -> context.runOnContext(x -> done(slot, qos, err == null ? null : unwrap(err))));
   }

@@ -1,6 +1,8 @@
 package io.iiot.devicehub.transport.mqtt;
 
+import io.iiot.devicehub.command.CommandRouter;
 import io.iiot.devicehub.ingest.DeviceAuthenticator;
+import io.iiot.devicehub.ingest.RegistryCache;
 import io.iiot.devicehub.ingest.TelemetryIngest;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -22,14 +24,18 @@ public final class MqttIngestServer {
   private final TelemetryIngest ingest;
   private final MqttMetrics metrics;
   private final List<MqttServer> servers = new ArrayList<>();
+  private final CommandRouter commands;
+  private final RegistryCache registry;
 
   public MqttIngestServer(Vertx vertx, MqttSettings settings, DeviceAuthenticator authenticator,
-      TelemetryIngest ingest, MeterRegistry registry) {
+      TelemetryIngest ingest, MeterRegistry registry, CommandRouter commands, RegistryCache cache) {
     this.vertx = vertx;
     this.settings = settings;
     this.authenticator = authenticator;
     this.ingest = ingest;
     this.metrics = new MqttMetrics(registry);
+    this.commands = commands;
+    this.registry = cache;
   }
 
   /**
@@ -54,7 +60,8 @@ public final class MqttIngestServer {
   private Future<MqttServer> listen(MqttServerOptions options) {
     MqttServer server = MqttServer.create(vertx, options);
     server.endpointHandler(endpoint ->
-        new MqttConnection(vertx, endpoint, authenticator, ingest, metrics, settings.maxUnacked()).start());
+        new MqttConnection(vertx, endpoint, authenticator, ingest, metrics, settings.maxUnacked(), commands,
+            registry).start());
     server.exceptionHandler(err -> LOG.debug("MQTT: {}", err.toString()));
     return server.listen().onSuccess(s -> {
       servers.add(s);
