@@ -141,6 +141,8 @@ public final class DeviceHubModule implements ServiceModule {
     if (hono.enabled()) {
       honoConnector = new HonoConnector(vertx, hono, cache, new PayloadMapper(maxPayloadBytes), writer,
           context.session(), keyspace, context.registry());
+      // Not ready while Hono's Kafka is unreachable or refuses our TLS/SASL settings (the reason is in the body).
+      context.ops().addReadinessCheck("hono-kafka", 1000, honoConnector::readiness);
     }
     return mqttServer.start(tlsOptions())
         .compose(v -> honoConnector == null ? Future.succeededFuture() : honoConnector.start());

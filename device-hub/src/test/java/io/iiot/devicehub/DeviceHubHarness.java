@@ -38,6 +38,8 @@ public final class DeviceHubHarness implements AutoCloseable {
   public final Vertx vertx = Vertx.vertx(Metrics.vertxOptions(registry));
   public final DeviceRegistry devices = new DeviceRegistry(session, TestKeyspace.NAME);
   public final DeviceHubModule module;
+  /** The ops HTTP server (/health/ready, /metrics), not listening unless a test calls {@code listen}. */
+  public final OpsHttpServer ops;
   public final int mqttPort = EmbeddedCassandraExtension.freePort();
   public final int mqttTlsPort = EmbeddedCassandraExtension.freePort();
   public final int coapPort = EmbeddedCassandraExtension.freePort();
@@ -59,7 +61,7 @@ public final class DeviceHubHarness implements AutoCloseable {
     env.putAll(extraEnv);
     ServiceConfig config = ServiceConfig.load("device-hub", env);
     module = new DeviceHubModule(config);
-    OpsHttpServer ops = new OpsHttpServer(vertx, registry);
+    ops = new OpsHttpServer(vertx, registry);
     module.start(new ServiceContext(vertx, config, session, registry, ops))
         .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     PasswordHasher hasher = new PasswordHasher(1000);

@@ -8,6 +8,7 @@ import io.iiot.devicehub.ingest.RegistryCache;
 import io.iiot.devicehub.storage.TelemetryWriter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -16,6 +17,7 @@ import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
@@ -38,21 +40,31 @@ import org.slf4j.LoggerFactory;
  * and the time comes from the record.
  *
  * <p>Consumer lag ({@code devicehub.hono.consumer.lag}, per tenant) is the broker's end offsets minus the group's
- * committed offsets, i.e. records not yet durably stored (at most {@code commit-interval} behind), refreshed every {@value #LAG_REFRESH_MS} ms through a Kafka
- * admin client (off the event loop).
+ * committed offsets, i.e. records not yet durably stored (at most {@code commit-interval} behind), refreshed every
+ * {@value #LAG_REFRESH_MS} ms through a Kafka admin client (off the event loop). The same calls probe the connection:
+ * an unreachable broker, a failed TLS handshake or refused SASL credentials make {@link #readiness()} fail with the
+ * reason ({@link KafkaConnectionState}).
  */
 public final class HonoConnector {
   private static final Logger LOG = LoggerFactory.getLogger(HonoConnector.class);
   private static final long LAG_REFRESH_MS = 5_000;
+  private static final long START_RETRY_MS = 5_000;
 
   private final Vertx vertx;
   private final HonoSettings settings;
   private final HonoRecordHandler handler;
   private final Map<String, AtomicLong> lagByTenant = new ConcurrentHashMap<>();
   private final Set<String> topics = new LinkedHashSet<>();
-  private AsyncHandlingAutoCommitKafkaConsumer<Buffer> consumer;
+  private final Map<String, String> consumerConfig = new HashMap<>();
+  private final KafkaConnectionState connection;
+  private volatile AsyncHandlingAutoCommitKafkaConsumer<Buffer> consumer;
+  private volatile boolean consuming;
+  private volatile boolean stopping;
   private Admin admin;
+  private Context context;
   private long lagTimer = -1;
+  /** One lag refresh (= probe) at a time, even when the brokers answer slower than the refresh period. */
+  private final AtomicBoolean refreshing = new AtomicBoolean();
 
   public HonoConnector(Vertx vertx, HonoSettings settings, RegistryCache cache, PayloadMapper mapper,
       TelemetryWriter writer, CqlSession session, String keyspace, MeterRegistry registry) {
@@ -60,6 +72,7 @@ public final class HonoConnector {
     this.settings = settings;
     this.handler = new HonoRecordHandler(vertx, cache, mapper, writer, new DeadLetters(session, keyspace), settings,
         registry);
+    this.connection = new KafkaConnectionState(settings, registry);
     for (String tenant : settings.tenants()) {
       AtomicLong lag = new AtomicLong();
       lagByTenant.put(tenant, lag);
@@ -69,36 +82,107 @@ public final class HonoConnector {
     }
   }
 
-  /** Subscribes to the tenants' topics; completes once the Kafka consumer is created and subscribed. */
+  /**
+   * Starts consuming the tenants' topics in the background and completes at once: a Hono Kafka that is unreachable or
+   * refuses our credentials must not keep device-hub's own transports from starting. Until the consumer has joined its
+   * group and the brokers accept the connection, {@link #readiness()} fails with the reason (also logged as an error
+   * and shown by {@code devicehub_hono_kafka_connected}); a failed start is retried.
+   */
   public Future<Void> start() {
     for (String tenant : settings.tenants()) {
       topics.add(HonoMessage.topic(Endpoint.TELEMETRY, tenant));
       topics.add(HonoMessage.topic(Endpoint.EVENT, tenant));
     }
-    Map<String, String> config = new HashMap<>(settings.commonClientConfig());
-    config.put("group.id", settings.groupId());
-    config.put("client.id", "iiot-device-hub-hono");
-    config.put("key.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
-    config.put("value.deserializer", "io.vertx.kafka.client.serialization.BufferDeserializer");
+    consumerConfig.putAll(settings.commonClientConfig());
+    consumerConfig.put("group.id", settings.groupId());
+    consumerConfig.put("client.id", "iiot-device-hub-hono");
+    consumerConfig.put("key.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
+    consumerConfig.put("value.deserializer", "io.vertx.kafka.client.serialization.BufferDeserializer");
     // A new group starts at the oldest retained record: nothing Hono accepted before our first start is skipped.
-    config.put("auto.offset.reset", "earliest");
-    config.put("max.poll.records", Integer.toString(settings.maxPollRecords()));
-    config.put("auto.commit.interval.ms", Long.toString(settings.commitInterval().toMillis()));
-    consumer = new AsyncHandlingAutoCommitKafkaConsumer<>(vertx, topics, handler::handle, config);
-    admin = Admin.create(new HashMap<>(settings.commonClientConfig()));
+    consumerConfig.put("auto.offset.reset", "earliest");
+    consumerConfig.put("max.poll.records", Integer.toString(settings.maxPollRecords()));
+    consumerConfig.put("auto.commit.interval.ms", Long.toString(settings.commitInterval().toMillis()));
+    Map<String, Object> adminConfig = new HashMap<>(settings.commonClientConfig());
+    adminConfig.put("client.id", "iiot-device-hub-hono-admin");
+    // Probe answers within one refresh period, so an unreachable broker shows up as a failed probe, not a hung one.
+    adminConfig.put("request.timeout.ms", (int) Math.min(LAG_REFRESH_MS, 5_000));
+    adminConfig.put("default.api.timeout.ms", (int) LAG_REFRESH_MS);
+    admin = Admin.create(adminConfig);
+    refreshLag();
     lagTimer = vertx.setPeriodic(LAG_REFRESH_MS, id -> refreshLag());
-    LOG.info("Hono connector consuming {} from {} as group {}", topics, settings.bootstrapServers(),
-        settings.groupId());
-    return consumer.start();
+    context = vertx.getOrCreateContext();
+    startConsumer();
+    return Future.succeededFuture();
+  }
+
+  /** Ready once the consumer has joined its group and the latest probe of the brokers succeeded. */
+  public Future<Void> readiness() {
+    String problem = connection.problem();
+    if (problem != null) {
+      return Future.failedFuture("Hono Kafka " + settings.bootstrapServers() + ": " + problem);
+    }
+    if (!consuming) {
+      return Future.failedFuture("Hono Kafka " + settings.bootstrapServers() + ": consumer group " + settings.groupId()
+          + " not joined yet");
+    }
+    return Future.succeededFuture();
+  }
+
+  /** Starts a consumer unless one runs; on the connector's context. */
+  private void startConsumer() {
+    if (stopping || consumer != null) {
+      return;
+    }
+    AsyncHandlingAutoCommitKafkaConsumer<Buffer> c = new AsyncHandlingAutoCommitKafkaConsumer<>(vertx, topics,
+        handler::handle, new HashMap<>(consumerConfig));
+    consumer = c;
+    c.start().onSuccess(v -> {
+      if (consumer == c) {
+        consuming = true;
+        LOG.info("Hono connector subscribed to {} at {} as group {}", topics, settings.bootstrapServers(),
+            settings.groupId());
+      }
+    }).onFailure(err -> {
+      // Hono's consumer handles no record once its start failed; a new one is made after the pause.
+      LOG.error("Hono connector could not join consumer group {} at {} ({}); retrying in {} s", settings.groupId(),
+          settings.bootstrapServers(), err.getMessage(), START_RETRY_MS / 1000);
+      stopConsumer(c);
+      vertx.setTimer(START_RETRY_MS, id -> startConsumer());
+    });
+  }
+
+  private void stopConsumer(AsyncHandlingAutoCommitKafkaConsumer<Buffer> c) {
+    if (consumer == c) {
+      consumer = null;
+      consuming = false;
+    }
+    c.stop();
+  }
+
+  /**
+   * Follows the probe: refused credentials or an untrusted certificate will not heal by polling (Kafka's consumer would
+   * log the same failure several times a second), so the consumer is stopped until a probe succeeds again, e.g. after
+   * the broker's users or certificates were fixed; then a new one starts where the group's offsets are.
+   */
+  private void followProbe(boolean ok, boolean refused) {
+    if (ok) {
+      startConsumer();
+    } else if (refused && consumer != null) {
+      LOG.warn("Hono connector: Kafka consumer stopped until the brokers accept the connection (probed every {} s)",
+          LAG_REFRESH_MS / 1000);
+      stopConsumer(consumer);
+    }
   }
 
   /** Stops consuming; offsets of records stored so far are committed, the rest is redelivered later. */
   public Future<Void> stop() {
+    stopping = true;
     handler.stop();
     if (lagTimer >= 0) {
       vertx.cancelTimer(lagTimer);
     }
-    Future<Void> stopped = consumer == null ? Future.succeededFuture() : consumer.stop();
+    AsyncHandlingAutoCommitKafkaConsumer<Buffer> c = consumer;
+    Future<Void> stopped = c == null ? Future.succeededFuture() : c.stop().recover(err -> Future.succeededFuture());
     return stopped.onComplete(v -> {
       if (admin != null) {
         admin.close(java.time.Duration.ofSeconds(5));
@@ -112,9 +196,12 @@ public final class HonoConnector {
    * rather than 0.
    */
   private void refreshLag() {
+    if (!refreshing.compareAndSet(false, true)) {
+      return;
+    }
     admin.describeTopics(topics).allTopicNames().whenComplete((described, err) -> {
       if (err != null) {
-        LOG.debug("consumer lag not refreshed: {}", err.toString());
+        done(err);
         return;
       }
       Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
@@ -123,7 +210,7 @@ public final class HonoConnector {
       admin.listConsumerGroupOffsets(settings.groupId()).partitionsToOffsetAndMetadata()
           .whenComplete((committed, err2) -> {
             if (err2 != null) {
-              LOG.debug("consumer lag not refreshed: {}", err2.toString());
+              done(err2);
               return;
             }
             Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
@@ -131,12 +218,12 @@ public final class HonoConnector {
                 .forEach(tp -> earliest.put(tp, OffsetSpec.earliest()));
             admin.listOffsets(latest).all().whenComplete((ends, err3) -> {
               if (err3 != null) {
-                LOG.debug("consumer lag not refreshed: {}", err3.toString());
+                done(err3);
                 return;
               }
               admin.listOffsets(earliest).all().whenComplete((starts, err4) -> {
                 if (err4 != null) {
-                  LOG.debug("consumer lag not refreshed: {}", err4.toString());
+                  done(err4);
                   return;
                 }
                 Map<String, Long> sums = new HashMap<>();
@@ -147,10 +234,18 @@ public final class HonoConnector {
                   sums.merge(tenantOf(e.getKey().topic()), Math.max(0, e.getValue().offset() - from), Long::sum);
                 }
                 sums.forEach((tenant, lag) -> lagByTenant.get(tenant).set(lag));
+                done(null);
               });
             });
           });
     });
+  }
+
+  /** End of one lag refresh, which doubles as the probe of the brokers; on the admin client's thread. */
+  private void done(Throwable err) {
+    boolean refused = connection.probed(err);
+    refreshing.set(false);
+    context.runOnContext(v -> followProbe(err == null, refused));
   }
 
   private String tenantOf(String topic) {

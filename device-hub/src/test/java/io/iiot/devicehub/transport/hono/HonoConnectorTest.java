@@ -253,7 +253,7 @@ class HonoConnectorTest {
         RegistrationAssertion device = new RegistrationAssertion(s.device());
         Buffer payload = Buffer.buffer(s.json());
         Map<String, Object> props = Map.of("creation-time", s.ts().toEpochMilli());
-        sent.add(HonoCrashTest.sendRetrying(() -> s.event()
+        sent.add(HonoSenders.sendRetrying(() -> s.event()
             ? events.sendEvent(tenant, device, "application/json", payload, props, null)
             : telemetry.sendTelemetry(tenant, device, QoS.AT_LEAST_ONCE, "application/json", payload, props, null), 5));
       }

@@ -101,7 +101,7 @@ class HonoCrashTest {
           expected.add(dev + " " + ts + " pressure " + pressure);
           Buffer payload = Buffer.buffer("{\"ts\": " + ts + ", \"temperature\": " + temperature
               + ", \"pressure\": " + pressure + "}");
-          sent.add(sendRetrying(() -> sender.sendTelemetry(t, new RegistrationAssertion(dev), QoS.AT_LEAST_ONCE,
+          sent.add(HonoSenders.sendRetrying(() -> sender.sendTelemetry(t, new RegistrationAssertion(dev), QoS.AT_LEAST_ONCE,
               "application/json", payload, Map.of(), null), 5));
         }
         await(Future.all(sent));
@@ -228,15 +228,6 @@ class HonoCrashTest {
 
   private static String device(int d) {
     return String.format(Locale.ROOT, "crash-%03d", d);
-  }
-
-  /**
-   * Sends as a Hono adapter's device would: Hono's producer gives up after 2.5 s (delivery.timeout.ms) and answers 503,
-   * easily reached on a loaded 2-core box, and the device sends again. The record may then be in Kafka twice, which is
-   * exactly the redelivery the connector must store once.
-   */
-  static Future<Void> sendRetrying(java.util.function.Supplier<Future<Void>> send, int attempts) {
-    return send.get().recover(err -> attempts <= 1 ? Future.failedFuture(err) : sendRetrying(send, attempts - 1));
   }
 
   private static <T> T await(Future<T> f) throws Exception {

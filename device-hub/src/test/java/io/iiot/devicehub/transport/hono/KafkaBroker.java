@@ -3,6 +3,7 @@ package io.iiot.devicehub.transport.hono;
 import io.iiot.base.launch.ChildJvm;
 import io.iiot.base.launch.EmbeddedCassandra;
 import io.iiot.base.launch.Workspace;
+import io.iiot.devicehub.transport.SelfSignedTls;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -25,19 +26,30 @@ import java.util.concurrent.TimeUnit;
  * ({@code kafka-broker/target/kafka.classpath}), so Scala, the broker's kafka-clients and Jackson 2.19 never meet
  * device-hub's classpath.
  *
+ * <p>Besides PLAINTEXT it listens with the securities a Hono deployment's Kafka uses: SASL_PLAINTEXT and SASL_SSL with
+ * the PLAIN mechanism (user {@value #SASL_USER}, password {@value #SASL_PASSWORD}) and SSL, both TLS listeners with a
+ * self-signed certificate for 127.0.0.1 made by the JDK's keytool ({@link #caPem()} is what clients trust).
+ *
  * <p>One broker per test JVM ({@link #shared()}), stopped by a shutdown hook; the broker also ends itself when this JVM
  * dies ({@code KafkaBrokerMain}'s watchdog).
  */
 public final class KafkaBroker implements AutoCloseable {
+  public static final String SASL_USER = "device-hub";
+  public static final String SASL_PASSWORD = "hono-kafka-secret";
   private static KafkaBroker shared;
 
   private final Path dir;
-  private final int port;
+  private final Ports ports;
+  private final Path caPem;
   private final ChildJvm jvm;
 
-  private KafkaBroker(Path dir, int port, ChildJvm jvm) {
+  /** The listeners' ports. */
+  private record Ports(int plaintext, int controller, int saslPlaintext, int ssl, int saslSsl) {}
+
+  private KafkaBroker(Path dir, Ports ports, Path caPem, ChildJvm jvm) {
     this.dir = dir;
-    this.port = port;
+    this.ports = ports;
+    this.caPem = caPem;
     this.jvm = jvm;
   }
 
@@ -70,17 +82,20 @@ public final class KafkaBroker implements AutoCloseable {
     for (String entry : Files.readString(cpFile).trim().split(File.pathSeparator)) {
       classpath.add(Path.of(entry));
     }
-    int port = Workspace.freePort();
-    int controllerPort = Workspace.freePort();
+    Ports ports = new Ports(Workspace.freePort(), Workspace.freePort(), Workspace.freePort(), Workspace.freePort(),
+        Workspace.freePort());
+    SelfSignedTls tls = SelfSignedTls.generate();
     Path props = dir.resolve("server.properties");
-    Files.writeString(props, properties(dir.resolve("logs"), port, controllerPort), StandardCharsets.UTF_8);
+    Files.writeString(props, properties(dir.resolve("logs"), ports, tls), StandardCharsets.UTF_8);
     Path java = EmbeddedCassandra.locateJava17();
     Path log = dir.resolve("broker.log");
 
     // KRaft refuses to start on an unformatted log directory; the format tool is a short-lived JVM of its own because
     // it ends with System.exit.
     ChildJvm format = ChildJvm.start("kafka-format", List.of(), java, List.of("-Xmx256m"), classpath,
-        "kafka.tools.StorageTool", List.of("format", "-t", clusterId(), "-c", props.toString()), Map.of(), log);
+        "kafka.tools.StorageTool",
+        // "--cluster-id=" form: a random id may start with "-", which the tool would take for an option.
+        List.of("format", "--cluster-id=" + clusterId(), "-c", props.toString()), Map.of(), log);
     if (!format.process().waitFor(60, TimeUnit.SECONDS)) {
       format.kill();
       throw new IllegalStateException("kafka StorageTool format did not finish in 60 s; see " + log);
@@ -93,6 +108,7 @@ public final class KafkaBroker implements AutoCloseable {
             "-Diiot.parent.pid=" + ProcessHandle.current().pid()),
         classpath, "io.iiot.kafka.broker.KafkaBrokerMain", List.of(props.toString()), Map.of(), log);
     long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    int port = ports.plaintext();
     while (!portOpen(port)) {
       if (!jvm.isAlive()) {
         throw new IllegalStateException("Kafka broker exited with code " + jvm.process().exitValue() + "; see " + log);
@@ -103,12 +119,32 @@ public final class KafkaBroker implements AutoCloseable {
       }
       Thread.sleep(100);
     }
-    return new KafkaBroker(dir, port, jvm);
+    return new KafkaBroker(dir, ports, tls.certPem(), jvm);
   }
 
-  /** {@code host:port} for {@code bootstrap.servers}. */
+  /** {@code host:port} of the PLAINTEXT listener for {@code bootstrap.servers}. */
   public String bootstrapServers() {
-    return "127.0.0.1:" + port;
+    return "127.0.0.1:" + ports.plaintext();
+  }
+
+  /** The SASL_PLAINTEXT listener (PLAIN: {@value #SASL_USER} / {@value #SASL_PASSWORD}). */
+  public String saslPlaintextBootstrapServers() {
+    return "127.0.0.1:" + ports.saslPlaintext();
+  }
+
+  /** The SSL listener (server authentication only; trust {@link #caPem()}). */
+  public String sslBootstrapServers() {
+    return "127.0.0.1:" + ports.ssl();
+  }
+
+  /** The SASL_SSL listener: TLS as {@link #sslBootstrapServers()}, then PLAIN as {@link #saslPlaintextBootstrapServers()}. */
+  public String saslSslBootstrapServers() {
+    return "127.0.0.1:" + ports.saslSsl();
+  }
+
+  /** PEM file with the TLS listeners' self-signed certificate, for {@code ssl.truststore.location} (type PEM). */
+  public Path caPem() {
+    return caPem;
   }
 
   public long pid() {
@@ -131,16 +167,29 @@ public final class KafkaBroker implements AutoCloseable {
     }
   }
 
-  private static String properties(Path logDir, int port, int controllerPort) {
+  private static String properties(Path logDir, Ports p, SelfSignedTls tls) {
+    String clientListeners = "PLAINTEXT://127.0.0.1:" + p.plaintext() + ",SASL_PLAINTEXT://127.0.0.1:"
+        + p.saslPlaintext() + ",SSL://127.0.0.1:" + p.ssl() + ",SASL_SSL://127.0.0.1:" + p.saslSsl();
+    // The broker's own user list for PLAIN (user_<name>="<password>"), on both SASL listeners.
+    String plainUsers = "org.apache.kafka.common.security.plain.PlainLoginModule required user_" + SASL_USER + "=\""
+        + SASL_PASSWORD + "\";";
     return String.join("\n",
         "process.roles=broker,controller",
         "node.id=1",
-        "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
-        "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
-        "advertised.listeners=PLAINTEXT://127.0.0.1:" + port,
+        "controller.quorum.voters=1@127.0.0.1:" + p.controller(),
+        "listeners=" + clientListeners + ",CONTROLLER://127.0.0.1:" + p.controller(),
+        "advertised.listeners=" + clientListeners,
         "controller.listener.names=CONTROLLER",
         "inter.broker.listener.name=PLAINTEXT",
-        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,"
+            + "SASL_SSL:SASL_SSL",
+        "sasl.enabled.mechanisms=PLAIN",
+        "listener.name.sasl_plaintext.plain.sasl.jaas.config=" + plainUsers,
+        "listener.name.sasl_ssl.plain.sasl.jaas.config=" + plainUsers,
+        "ssl.keystore.type=PKCS12",
+        "ssl.keystore.location=" + tls.keystore(),
+        "ssl.keystore.password=" + tls.password(),
+        "ssl.key.password=" + tls.password(),
         "log.dirs=" + logDir,
         "num.partitions=3",
         "offsets.topic.replication.factor=1",
