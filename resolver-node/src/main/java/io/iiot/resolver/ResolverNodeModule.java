@@ -42,12 +42,15 @@ public final class ResolverNodeModule implements ServiceModule {
   private HandleStore store;
   private HandleRequestProcessor processor;
   private long sweepTimer = -1;
+  private final io.iiot.resolver.hierarchy.HierarchySettings hierarchySettings;
+  private io.iiot.resolver.hierarchy.transport.NodeHierarchy hierarchy;
 
   public ResolverNodeModule(ServiceConfig config) {
     // Validate this module's keys now, so a bad value stops the start before anything listens.
     config.string("grpc.host");
     config.port("grpc.port");
     settings = HandleSettings.from(config);
+    hierarchySettings = io.iiot.resolver.hierarchy.HierarchySettings.from(config);
   }
 
   @Override
@@ -72,7 +75,9 @@ public final class ResolverNodeModule implements ServiceModule {
       IdentifierRegistry registry = new IdentifierRegistry(store, templates, settings.prefix());
       grpc = GrpcServer.startFrom(context, List.of(new TemplateGrpcService(templates),
           new IdentifierGrpcService(registry, new RequestLog(context.session(), keyspace))));
-      return udp.listen(settings.host(), settings.port())
+      return io.iiot.resolver.hierarchy.transport.NodeHierarchy.attach(vertx, hierarchySettings, store, processor,
+              settings.prefix()).onSuccess(h -> hierarchy = h)
+          .compose(h -> udp.listen(settings.host(), settings.port()))
           .compose(s -> tcp.listen(settings.host(), settings.port()))
           .onSuccess(s -> LOG.info("Handle protocol on {}:{} (UDP and TCP), prefix {}", settings.host(),
               tcp.port(), settings.prefix()))
@@ -95,6 +100,11 @@ public final class ResolverNodeModule implements ServiceModule {
     return settings;
   }
 
+  /** The node's role, referral/recursion counters and recent routing decisions. */
+  public io.iiot.resolver.hierarchy.transport.NodeHierarchy hierarchy() {
+    return hierarchy;
+  }
+
   @Override
   public Future<Void> stop() {
     if (sweepTimer >= 0) {
@@ -106,6 +116,9 @@ public final class ResolverNodeModule implements ServiceModule {
     }
     if (tcp != null) {
       f = f.compose(x -> tcp.close());
+    }
+    if (hierarchy != null) {
+      f = f.compose(x -> hierarchy.close());
     }
     return grpc == null ? f : f.compose(x -> grpc.shutdownAsync(vertx, 10_000));
   }

@@ -1,0 +1,75 @@
+package io.iiot.resolver.hierarchy;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * What the hierarchy part of one node did: counters, and the most recent routing decisions (bounded) so an operator
+ * (or a test) can see which node answered what along a referral path.
+ */
+public final class HierarchyStats {
+  /** Decisions remembered in {@link #recent()}. */
+  public static final int RECENT = 256;
+
+  public final LongAdder local = new LongAdder();
+  public final LongAdder serviceReferrals = new LongAdder();
+  public final LongAdder prefixReferrals = new LongAdder();
+  public final LongAdder upstreamReferrals = new LongAdder();
+  public final LongAdder notResponsible = new LongAdder();
+  public final LongAdder recursions = new LongAdder();
+  public final LongAdder cacheHits = new LongAdder();
+  public final LongAdder hopsSent = new LongAdder();
+  public final LongAdder loopsRefused = new LongAdder();
+  public final LongAdder depthRefused = new LongAdder();
+  public final LongAdder upstreamFailures = new LongAdder();
+
+  /**
+   * One routing decision.
+   *
+   * @param action LOCAL, REFER-302, REFER-303, REFER-UPSTREAM, NOT-RESPONSIBLE, RECURSE, RECURSE-CACHED, LOOP, DEPTH,
+   *     NO-ANSWER
+   * @param target where it was referred or sent ({@code host:port}), or empty
+   * @param responseCode the code answered
+   * @param seq increasing number of the decision on this node
+   */
+  public record Decision(long seq, String handle, String action, String target, int responseCode) {}
+
+  private final Deque<Decision> recent = new ArrayDeque<>();
+  private long seq;
+
+  void record(String handle, String action, String target, int rc) {
+    synchronized (recent) {
+      if (recent.size() == RECENT) {
+        recent.removeFirst();
+      }
+      recent.addLast(new Decision(++seq, handle, action, target, rc));
+    }
+  }
+
+  /** The last {@value #RECENT} decisions, oldest first. */
+  public List<Decision> recent() {
+    synchronized (recent) {
+      return new ArrayList<>(recent);
+    }
+  }
+
+  /** The number of the last decision so far (see {@link #since}). */
+  public long mark() {
+    synchronized (recent) {
+      return seq;
+    }
+  }
+
+  /** The recent decisions taken after {@code mark}. */
+  public List<Decision> since(long mark) {
+    return recent().stream().filter(d -> d.seq() > mark).toList();
+  }
+
+  /** The recent decisions about {@code handle} (compared without ASCII case). */
+  public List<Decision> about(String handle) {
+    return recent().stream().filter(d -> d.handle().equalsIgnoreCase(handle)).toList();
+  }
+}

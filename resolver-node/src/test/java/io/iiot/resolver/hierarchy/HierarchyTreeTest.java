@@ -1,0 +1,301 @@
+package io.iiot.resolver.hierarchy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.iiot.base.testing.EmbeddedCassandraExtension;
+import io.iiot.resolver.ResolverNodeHarness;
+import io.iiot.resolver.hierarchy.HierarchyStats.Decision;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import net.handle.hdllib.AbstractMessage;
+import net.handle.hdllib.AbstractResponse;
+import net.handle.hdllib.AdminRecord;
+import net.handle.hdllib.Configuration;
+import net.handle.hdllib.CreateHandleRequest;
+import net.handle.hdllib.Encoder;
+import net.handle.hdllib.ErrorResponse;
+import net.handle.hdllib.GenericRequest;
+import net.handle.hdllib.GetSiteInfoResponse;
+import net.handle.hdllib.HandleException;
+import net.handle.hdllib.HandleResolver;
+import net.handle.hdllib.HandleValue;
+import net.handle.hdllib.ResolutionRequest;
+import net.handle.hdllib.ResolutionResponse;
+import net.handle.hdllib.SecretKeyAuthenticationInfo;
+import net.handle.hdllib.SimpleConfiguration;
+import net.handle.hdllib.SiteInfo;
+import net.handle.hdllib.Util;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A real three-level tree on loopback, three resolver-node modules in this JVM, each with its own keyspace on the
+ * embedded Cassandra:
+ *
+ * <pre>
+ * top-level node   (handle.prefix 88, node.role top-level)      holds 0.NA/88.101   → HS_SITE + HS_SITE.PREFIX of
+ * secondary node   (88.101, upstream = top)                     holds 0.NA/88.101.5 → HS_SITE of
+ * enterprise node  (88.101.5, node.role enterprise, upstream = secondary)  holds 88.101.5/CNC-0001
+ * </pre>
+ *
+ * CNRI's handle-client, unchanged, starts every resolution at the top-level node; what each node did is read back
+ * from its {@link HierarchyStats} decisions.
+ */
+@Tag("large")
+@ExtendWith(EmbeddedCassandraExtension.class)
+class HierarchyTreeTest {
+  static final String CNC = "88.101.5/CNC-0001";
+  static final String URL = "https://factory.example/cnc/0001";
+  static ResolverNodeHarness top;
+  static ResolverNodeHarness secondary;
+  static ResolverNodeHarness enterprise;
+  static SiteInfo topSite;
+  static SiteInfo secondarySite;
+  static SiteInfo enterpriseSite;
+
+  @BeforeAll
+  static void start() throws Exception {
+    // the three keyspaces' migrations at once (schema changes are most of the start-up time)
+    List<java.util.concurrent.CompletableFuture<Void>> schemas = List.of("iiot_resolver_h_top",
+        "iiot_resolver_h_sec", "iiot_resolver_h_ent").stream().map(ks -> java.util.concurrent.CompletableFuture.runAsync(
+            () -> EmbeddedCassandraExtension.session(ks, "db/resolver").close())).toList();
+    for (var f : schemas) {
+      f.get(5, java.util.concurrent.TimeUnit.MINUTES);
+    }
+    top = ResolverNodeHarness.start("iiot_resolver_h_top", Map.of("HANDLE_PREFIX", "88", "NODE_ROLE", "top-level"));
+    secondary = ResolverNodeHarness.start("iiot_resolver_h_sec", Map.of("NODE_ROLE", "secondary",
+        "NODE_UPSTREAM_HANDLE_ADDRESS", "127.0.0.1:" + top.handlePort));
+    enterprise = ResolverNodeHarness.start("iiot_resolver_h_ent", Map.of("HANDLE_PREFIX", "88.101.5",
+        "NODE_ROLE", "enterprise", "NODE_UPSTREAM_HANDLE_ADDRESS", "127.0.0.1:" + secondary.handlePort));
+    topSite = siteOf(top);
+    secondarySite = siteOf(secondary);
+    enterpriseSite = siteOf(enterprise);
+    // each delegation written by the delegating node's own admin, through CNRI's client
+    create(topSite, "0.NA/88", "0.NA/88.101", new HandleValue(1, "HS_SITE", Encoder.encodeSiteInfoRecord(secondarySite)),
+        new HandleValue(2, "HS_SITE.PREFIX", Encoder.encodeSiteInfoRecord(secondarySite)), admin("0.NA/88"));
+    create(secondarySite, "0.NA/88.101", "0.NA/88.101.5",
+        new HandleValue(1, "HS_SITE", Encoder.encodeSiteInfoRecord(enterpriseSite)), admin("0.NA/88.101"));
+    create(enterpriseSite, "0.NA/88.101.5", CNC, new HandleValue(1, "URL", URL), admin("0.NA/88.101.5"));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    for (ResolverNodeHarness n : new ResolverNodeHarness[] {enterprise, secondary, top}) {
+      if (n != null) {
+        n.close();
+      }
+    }
+  }
+
+  @Test
+  void rolesComeFromConfiguration() {
+    assertThat(top.module.hierarchy().role()).isEqualTo(NodeRole.TOP_LEVEL);
+    assertThat(secondary.module.hierarchy().role()).isEqualTo(NodeRole.SECONDARY);
+    assertThat(enterprise.module.hierarchy().role()).isEqualTo(NodeRole.ENTERPRISE);
+  }
+
+  @Test
+  void cnriClientFollowsServiceReferralsFromTheTopToTheEnterpriseNode() throws Exception {
+    long[] marks = marks();
+    ResolutionRequest req = request(CNC);
+    req.recursive = false;
+    AbstractResponse r = via(topSite).processRequest(req);
+
+    assertThat(r.responseCode).as(r.toString()).isEqualTo(AbstractMessage.RC_SUCCESS);
+    assertThat(((ResolutionResponse) r).getHandleValues()[0].getDataAsString()).isEqualTo(URL);
+    // the referral path: top → 302 to the secondary → 302 to the enterprise node → answered there
+    assertThat(decisions(top, marks[0])).containsExactly(
+        step(CNC, "REFER-302", secondary, 302));
+    assertThat(decisions(secondary, marks[1])).containsExactly(
+        step(CNC, "REFER-302", enterprise, 302));
+    assertThat(decisions(enterprise, marks[2])).containsExactly(step(CNC, "LOCAL", null, 0));
+  }
+
+  @Test
+  void recursionRequestedFromTheTopIsResolvedByTheTopAndCached() throws Exception {
+    long[] marks = marks();
+    ResolutionRequest req = request(CNC);
+    req.recursive = true;
+    AbstractResponse r = via(topSite).processRequest(req);
+
+    assertThat(r.responseCode).as(r.toString()).isEqualTo(AbstractMessage.RC_SUCCESS);
+    ResolutionResponse rr = (ResolutionResponse) r;
+    assertThat(Util.decodeString(rr.handle)).isEqualTo(CNC);
+    assertThat(rr.getHandleValues()[0].getDataAsString()).isEqualTo(URL);
+    // the top asked the secondary (which referred it on, REC being cleared), then the enterprise node
+    assertThat(decisions(top, marks[0])).containsExactly(
+        step(CNC, "RECURSE", secondary, 302),
+        step(CNC, "RECURSE", enterprise, 1));
+    assertThat(decisions(secondary, marks[1])).containsExactly(step(CNC, "REFER-302", enterprise, 302));
+    assertThat(decisions(enterprise, marks[2])).containsExactly(step(CNC, "LOCAL", null, 0));
+
+    // again: from the top's cache, within the values' TTL; nobody below is asked
+    long[] again = marks();
+    ResolutionRequest second = request(CNC);
+    AbstractResponse r2 = via(topSite).processRequest(second);
+    assertThat(r2.responseCode).isEqualTo(AbstractMessage.RC_SUCCESS);
+    assertThat(decisions(top, again[0])).containsExactly(step(CNC, "RECURSE-CACHED", null, 1));
+    assertThat(decisions(secondary, again[1])).isEmpty();
+    assertThat(decisions(enterprise, again[2])).isEmpty();
+  }
+
+  @Test
+  void cnriClientWithTheTopAsItsRootResolvesThroughPrefixHandles() throws Exception {
+    // the client's own chain (reference §3.1): 0.NA/88.101.5 at its root, then the handle at that prefix's site
+    long[] marks = marks();
+    SimpleConfiguration c = new SimpleConfiguration();
+    c.setGlobalSites(new SiteInfo[] {topSite});
+    HandleResolver resolver = new HandleResolver();
+    resolver.setConfiguration(c);
+    resolver.setCache(null);
+    resolver.setCertifiedCache(null);
+    HandleValue[] values = resolver.resolveHandle(CNC, new String[] {"URL"}, null);
+    assertThat(values).extracting(HandleValue::getDataAsString).containsExactly(URL);
+    // the prefix handle request carries REC (CNRI always sets it there): the top resolved it at the secondary
+    assertThat(decisions(top, marks[0])).containsExactly(step("0.NA/88.101.5", "RECURSE", secondary, 1));
+    assertThat(decisions(secondary, marks[1])).containsExactly(step("0.NA/88.101.5", "LOCAL", null, 0));
+    assertThat(decisions(enterprise, marks[2])).containsExactly(step(CNC, "LOCAL", null, 0));
+
+    // without REC the top answers the derived prefix handle with a prefix referral (303), which CNRI follows
+    long[] m2 = marks();
+    ResolutionRequest prefix = request("0.NA/88.101.5");
+    prefix.recursive = false;
+    AbstractResponse r = via(topSite).processRequest(prefix);
+    assertThat(r.responseCode).as(r.toString()).isEqualTo(AbstractMessage.RC_SUCCESS);
+    HandleValue site = ((ResolutionResponse) r).getHandleValues()[0];
+    assertThat(site.getTypeAsString()).isEqualTo("HS_SITE");
+    assertThat(Encoder.decodeSiteInfoRecord(site.getData(), 0).servers[0].interfaces[0].port)
+        .isEqualTo(enterprise.handlePort);
+    assertThat(decisions(top, m2[0])).containsExactly(step("0.NA/88.101.5", "REFER-303", secondary, 303));
+    assertThat(decisions(secondary, m2[1])).containsExactly(step("0.NA/88.101.5", "LOCAL", null, 0));
+  }
+
+  @Test
+  void aForeignPrefixIsReferredUpstreamAndTheTopWithoutUpstreamAnswers301() throws Exception {
+    long[] marks = marks();
+    ResolutionRequest req = request("0.NA/88.101");
+    req.recursive = false;
+    AbstractResponse r = via(enterpriseSite).processRequest(req);
+    assertThat(r.responseCode).as(r.toString()).isEqualTo(AbstractMessage.RC_SUCCESS);
+    assertThat(decisions(enterprise, marks[2])).containsExactly(
+        step("0.NA/88.101", "REFER-UPSTREAM", secondary, 302));
+    assertThat(decisions(secondary, marks[1])).containsExactly(step("0.NA/88.101", "LOCAL", null, 0));
+
+    // the root of the tree has nowhere to send 99.1: 301, which CNRI's client does not follow but reports
+    ResolutionRequest foreign = request("99.1/X");
+    foreign.recursive = false;
+    AbstractResponse notHere = via(topSite).processRequest(foreign);
+    assertThat(notHere.responseCode).isEqualTo(AbstractMessage.RC_SERVER_NOT_RESP);
+    assertThat(Util.decodeString(((ErrorResponse) notHere).message)).isEqualTo("That prefix doesn't live here");
+    HandleResolver cached = via(topSite);
+    assertThatThrownBy(() -> cached.resolveHandle("99.1/X")).isInstanceOf(HandleException.class)
+        .hasMessageContaining("That prefix doesn't live here");
+  }
+
+  @Test
+  void twoNodesReferringToEachOtherEndInABoundedError() throws Exception {
+    // the secondary delegates 88.101.7 to the top; the top delegates all of 88.101 to the secondary
+    create(secondarySite, "0.NA/88.101", "0.NA/88.101.7",
+        new HandleValue(1, "HS_SITE", Encoder.encodeSiteInfoRecord(topSite)), admin("0.NA/88.101"));
+    String looping = "88.101.7/LOOP";
+
+    long[] marks = marks();
+    ResolutionRequest referred = request(looping);
+    referred.recursive = false;
+    long t0 = System.nanoTime();
+    // CNRI's client follows the 302s back and forth and gives up at its own limit of 40 hops. (It resends the
+    // request it first encoded, so every node sees RecursionCount 0: the servers' depth limit cannot end this.)
+    HandleResolver resolver = via(secondarySite);
+    assertThatThrownBy(() -> resolver.processRequest(referred)).isInstanceOf(HandleException.class)
+        .hasMessageContaining("Recursion limit exceeded on service referral");
+    assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(10_000);
+    assertThat(decisions(secondary, marks[1])).hasSize(20).allMatch(d -> d.equals(step(looping, "REFER-302", top,
+        302)));
+    assertThat(decisions(top, marks[0])).hasSize(20).allMatch(d -> d.equals(step(looping, "REFER-302", secondary,
+        302)));
+
+    // with recursion the secondary notices its own site coming back
+    long[] m2 = marks();
+    ResolutionRequest recursive = request(looping);
+    recursive.recursive = true;
+    AbstractResponse loop = via(secondarySite).processRequest(recursive);
+    assertThat(loop.responseCode).isEqualTo(AbstractMessage.RC_RECURSION_COUNT_TOO_HIGH);
+    assertThat(Util.decodeString(((ErrorResponse) loop).message)).contains("referral loop");
+    assertThat(decisions(secondary, m2[1])).containsExactly(step(looping, "RECURSE", top, 302),
+        step(looping, "LOOP", "this node", 6));
+    assertThat(decisions(top, m2[0])).containsExactly(step(looping, "REFER-302", secondary, 302));
+  }
+
+  @Test
+  void aRequestThatTookTooManyHopsIsRefused() throws Exception {
+    ResolutionRequest req = request(CNC);
+    req.recursionCount = 8;
+    AbstractResponse r = new HandleResolver().sendHdlUdpRequest(req, InetAddress.getLoopbackAddress(),
+        top.handlePort);
+    assertThat(r.responseCode).isEqualTo(AbstractMessage.RC_RECURSION_COUNT_TOO_HIGH);
+    assertThat(Util.decodeString(((ErrorResponse) r).message)).contains("depth limit 8");
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** A resolver whose every resolution starts at {@code site} (CNRI's {@code resolver_site}), caches off. */
+  static HandleResolver via(SiteInfo site) {
+    SimpleConfiguration c = new SimpleConfiguration();
+    c.setGlobalSites(new SiteInfo[] {site});
+    c.setCacheSites(new SiteInfo[] {site});
+    c.setResolutionMethod(Configuration.RM_WITH_CACHE);
+    HandleResolver r = new HandleResolver();
+    r.setConfiguration(c);
+    r.setCache(null);
+    r.setCertifiedCache(null);
+    return r;
+  }
+
+  static ResolutionRequest request(String handle) {
+    return new ResolutionRequest(Util.encodeString(handle), null, null, null);
+  }
+
+  static SiteInfo siteOf(ResolverNodeHarness node) throws Exception {
+    AbstractResponse r = new HandleResolver().sendHdlUdpRequest(new GenericRequest(Util.encodeString("/"),
+        AbstractMessage.OC_GET_SITE_INFO, null), InetAddress.getLoopbackAddress(), node.handlePort);
+    return ((GetSiteInfoResponse) r).siteInfo;
+  }
+
+  static HandleValue admin(String prefixHandle) throws Exception {
+    return new HandleValue(100, "HS_ADMIN", Encoder.encodeAdminRecord(new AdminRecord(Util.encodeString(prefixHandle),
+        300, true, true, true, true, true, true, true, true, true, true, true, true)));
+  }
+
+  static void create(SiteInfo site, String adminHandle, String handle, HandleValue... values) throws Exception {
+    SecretKeyAuthenticationInfo auth = new SecretKeyAuthenticationInfo(Util.encodeString(adminHandle), 300,
+        ResolverNodeHarness.SECRET.getBytes(StandardCharsets.UTF_8));
+    CreateHandleRequest req = new CreateHandleRequest(Util.encodeString(handle), values, auth);
+    req.overwriteWhenExists = true; // a keyspace left by an earlier run holds other ports
+    AbstractResponse r = new HandleResolver().sendRequestToSite(req, site);
+    assertThat(r.responseCode).as(handle + ": " + r).isEqualTo(AbstractMessage.RC_SUCCESS);
+  }
+
+  static long[] marks() {
+    return new long[] {top.module.hierarchy().stats().mark(), secondary.module.hierarchy().stats().mark(),
+        enterprise.module.hierarchy().stats().mark()};
+  }
+
+  static List<Decision> decisions(ResolverNodeHarness node, long mark) {
+    return node.module.hierarchy().stats().since(mark).stream()
+        .filter(d -> !d.handle().equals("0.0/0.0")) // CNRI's client looks up its trust root (0.0/0.0) too
+        .map(d -> new Decision(0, d.handle(), d.action(), d.target(), d.responseCode())).toList();
+  }
+
+  /** A decision as expected: handle, action, the node it went to (or a literal), response code. */
+  static Decision step(String handle, String action, Object target, int rc) {
+    String t = target == null ? "" : target instanceof ResolverNodeHarness n ? "127.0.0.1:" + n.handlePort
+        : target.toString();
+    return new Decision(0, handle, action, t, rc);
+  }
+}
