@@ -26,6 +26,12 @@ public final class Bodies {
   /** Opcode 200: the client's answer to a challenge. */
   public record ChallengeAnswer(String authType, String identityHandle, int identityIndex, byte[] answer) {}
 
+  /**
+   * Opcode 201, a server asking "is this secret-key answer right?" (reference §4.2): the identity, the nonce and
+   * request digest of the challenge the other server sent, and the client's answer to it.
+   */
+  public record VerifyAuth(String handle, int index, byte[] nonce, byte[] digest, byte[] answer) {}
+
   /** Opcode 400: session setup. {@code exchangeKey} holds the client's public key for modes 1 and 4. */
   public record SessionSetup(int mode, int timeout, String identityHandle, int identityIndex, byte[] exchangeKey,
       String exchangeKeyHandle, int exchangeKeyIndex) {}
@@ -65,6 +71,33 @@ public final class Bodies {
     int index = r.int4();
     byte[] answer = r.bytes(16_384);
     return new ChallengeAnswer(type, id, index, answer);
+  }
+
+  /**
+   * Opcode 201. CNRI writes the digest as {@code bytes} (so its first byte, part of the length, is 0); the other form
+   * is one hash-code byte (1 MD5, 2 SHA-1, 3 SHA-256) followed by a digest of that fixed size. Both are accepted.
+   */
+  public static VerifyAuth verifyAuth(BufReader r) throws HandleCodecException {
+    String handle = handle(r);
+    int index = r.int4();
+    byte[] nonce = r.bytes(1024);
+    int code = r.u8();
+    byte[] digest = switch (code) {
+      case 0 -> {
+        byte[] rest = r.raw(3);
+        int len = ((rest[0] & 0xFF) << 16) | ((rest[1] & 0xFF) << 8) | (rest[2] & 0xFF);
+        if (len > 64) {
+          throw HandleCodecException.protocol("request digest too long");
+        }
+        yield r.raw(len);
+      }
+      case Digests.MD5 -> r.raw(16);
+      case Digests.SHA1 -> r.raw(20);
+      case Digests.SHA256 -> r.raw(32);
+      default -> throw HandleCodecException.protocol("bad digest code " + code);
+    };
+    byte[] answer = r.bytes(16_384);
+    return new VerifyAuth(handle, index, nonce, digest, answer);
   }
 
   public static SessionSetup sessionSetup(BufReader r) throws HandleCodecException {

@@ -124,8 +124,8 @@ public final class HandleRequestProcessor {
 
   /**
    * Decodes a request message; a message encrypted with a session key (EC set; CNRI's client encrypts creates and
-   * adds that carry non-public values such as HS_SECKEY) is decrypted first (AES-CBC, IV in front, as CNRI's
-   * {@code SessionInfo.encryptBuffer}).
+   * adds that carry non-public values such as HS_SECKEY, and every request of a session set up with encryption) is
+   * decrypted first ({@link SessionCipher}).
    */
   public Message decode(Envelope env, byte[] message) throws HandleCodecException {
     if (!env.encrypted()) {
@@ -135,20 +135,10 @@ public final class HandleRequestProcessor {
     if (s == null) {
       throw new HandleCodecException(RC_SESSION_TIMEOUT, "encrypted message outside a known session");
     }
-    if (message.length < 32 || message.length % 16 != 0) {
-      throw new HandleCodecException(RC_INVALID_SESSION_KEY, "cannot decrypt");
-    }
-    try {
-      javax.crypto.Cipher c = javax.crypto.Cipher.getInstance("AES/CBC/PKCS5Padding");
-      c.init(javax.crypto.Cipher.DECRYPT_MODE, new SecretKeySpec(java.util.Arrays.copyOf(s.key, 16), "AES"),
-          new javax.crypto.spec.IvParameterSpec(message, 0, 16));
-      byte[] plain = c.doFinal(message, 16, message.length - 16);
-      Envelope clear = new Envelope(env.major(), env.minor(), env.flags() & ~Envelope.EC, env.suggestMajor(),
-          env.suggestMinor(), env.sessionId(), env.requestId(), env.messageId(), plain.length);
-      return Message.decode(clear, plain);
-    } catch (java.security.GeneralSecurityException e) {
-      throw new HandleCodecException(RC_INVALID_SESSION_KEY, "cannot decrypt");
-    }
+    byte[] plain = SessionCipher.decrypt(s.key, new Version(env.major(), env.minor()), message);
+    Envelope clear = new Envelope(env.major(), env.minor(), env.flags() & ~Envelope.EC, env.suggestMajor(),
+        env.suggestMinor(), env.sessionId(), env.requestId(), env.messageId(), plain.length);
+    return Message.decode(clear, plain);
   }
 
   /** Answers a message that could not be decoded, with the code of the failure. */
@@ -166,7 +156,7 @@ public final class HandleRequestProcessor {
     Ctx ctx = new Ctx(m, Version.negotiate(m.envelope()));
     if (inFlight.incrementAndGet() > maxInFlight) {
       inFlight.decrementAndGet();
-      return encode(List.of(error(ctx, m.opCode(), RC_SERVER_TOO_BUSY, "server too busy")));
+      return encode(List.of(error(ctx, m.opCode(), RC_SERVER_TOO_BUSY, "server too busy")), null);
     }
     Future<List<Response>> f;
     try {
@@ -183,7 +173,21 @@ public final class HandleRequestProcessor {
       }
       LOG.warn("Handle request opcode {} failed: {}", m.opCode(), err.toString());
       return Future.succeededFuture(List.of(error(ctx, m.opCode(), RC_ERROR, "storage unavailable")));
-    }).compose(this::encode).andThen(x -> inFlight.decrementAndGet());
+    }).compose(rs -> encode(rs, sessionKeyToEncryptFor(m))).andThen(x -> inFlight.decrementAndGet());
+  }
+
+  /**
+   * The session key to encrypt the answers to {@code m} with: a request with ENC set (CNRI's client sets it on every
+   * request of a session set up with {@code SessionSetupInfo.encrypted}) inside a live session gets its answers
+   * encrypted, EC set in their envelopes. {@code null}: answer in clear (no ENC, or no session to take a key from;
+   * the client never asks for ENC outside a session).
+   */
+  private byte[] sessionKeyToEncryptFor(Message m) {
+    if (!m.flag(FLAG_ENC) || m.envelope().sessionId() == 0 || m.opCode() == OC_SESSION_SETUP) {
+      return null;
+    }
+    AuthState.Session s = auth.session(m.envelope().sessionId());
+    return s == null ? null : s.key;
   }
 
   private Future<List<Response>> dispatch(Ctx ctx, boolean udp) throws HandleCodecException {
@@ -208,6 +212,7 @@ public final class HandleRequestProcessor {
           ? one(error(ctx, m.opCode(), RC_OPERATION_NOT_SUPPORTED, "list handles needs TCP"))
           : admin(ctx, new AdminOp(m.opCode(), m.opFlags(), Bodies.handleOnly(m.body())));
       case OC_RESPONSE_TO_CHALLENGE -> answer(ctx, Bodies.challengeAnswer(m.body()));
+      case OC_VERIFY_CHALLENGE -> verifySecretKeyAnswer(ctx, Bodies.verifyAuth(m.body()));
       case OC_SESSION_SETUP -> sessionSetup(ctx, Bodies.sessionSetup(m.body()));
       case OC_SESSION_TERMINATE -> {
         auth.closeSession(m.envelope().sessionId());
@@ -224,17 +229,6 @@ public final class HandleRequestProcessor {
     if (!Handles.isValid(handle)) {
       return one(error(ctx, OC_RESOLUTION, RC_INVALID_HANDLE, "invalid handle"));
     }
-    // The hierarchy decides first: answer here, refer (302/303), or resolve elsewhere for the client (REC).
-    io.iiot.resolver.hierarchy.ReferralPoint rp = referralPoint;
-    if (rp != null) {
-      return rp.route(new io.iiot.resolver.hierarchy.ReferralPoint.Query(handle, req.handle(), req.indexes(),
-          req.types(), ctx.m().opFlags(), ctx.m().recursionCount())).compose(d -> d.local()
-              ? resolveLocally(ctx, req, handle) : one(reply(ctx, OC_RESOLUTION, d.responseCode(), d.body())));
-    }
-    return resolveLocally(ctx, req, handle);
-  }
-
-  private Future<List<Response>> resolveLocally(Ctx ctx, Bodies.Resolution req, String handle) {
     if (!homed(handle)) {
       return one(error(ctx, OC_RESOLUTION, RC_SERVER_NOT_RESP, NOT_HERE));
     }
@@ -470,6 +464,44 @@ public final class HandleRequestProcessor {
         }
         return false;
       }, false).andThen(x -> crypto.decrementAndGet());
+    });
+  }
+
+  /**
+   * Opcode 201: another server holds a client's answer to its challenge and asks whether it proves the secret of
+   * {@code index:handle}, stored here. Answer: RC 1 with one byte, 1 valid, 0 not (also when the handle has no
+   * HS_SECKEY at that index); 100 when the handle does not exist. Signed when asked (CNRI's verifier always sets CT),
+   * and bounded like every other PBKDF2 check an unauthenticated peer can cause.
+   */
+  private Future<List<Response>> verifySecretKeyAnswer(Ctx ctx, Bodies.VerifyAuth req) {
+    String handle = Handles.normalize(req.handle());
+    if (!Handles.isValid(handle)) {
+      return one(error(ctx, OC_VERIFY_CHALLENGE, RC_INVALID_HANDLE, "invalid handle"));
+    }
+    if (!homed(handle)) {
+      return one(error(ctx, OC_VERIFY_CHALLENGE, RC_SERVER_NOT_RESP, NOT_HERE));
+    }
+    return store.getFresh(handle).compose(rec -> {
+      if (rec.isEmpty()) {
+        return one(error(ctx, OC_VERIFY_CHALLENGE, RC_HANDLE_NOT_FOUND, ""));
+      }
+      List<byte[]> secrets = new ArrayList<>();
+      for (HandleValue v : rec.get().values()) {
+        if (v.hasType("HS_SECKEY") && (req.index() == 0 || v.index() == req.index())) {
+          secrets.add(v.data());
+        }
+      }
+      if (secrets.isEmpty()) {
+        return one(reply(ctx, OC_VERIFY_CHALLENGE, RC_SUCCESS, new byte[] {0}));
+      }
+      if (crypto.incrementAndGet() > MAX_CRYPTO) {
+        crypto.decrementAndGet();
+        return one(error(ctx, OC_VERIFY_CHALLENGE, RC_SERVER_TOO_BUSY, "server too busy"));
+      }
+      return vertx.<Boolean>executeBlocking(() -> secrets.stream()
+              .anyMatch(s -> AuthVerifier.verifySecretKey(s, req.nonce(), req.digest(), req.answer())), false)
+          .andThen(x -> crypto.decrementAndGet())
+          .compose(valid -> one(reply(ctx, OC_VERIFY_CHALLENGE, RC_SUCCESS, new byte[] {(byte) (valid ? 1 : 0)})));
     });
   }
 
@@ -777,28 +809,31 @@ public final class HandleRequestProcessor {
     return Future.succeededFuture(List.of(r));
   }
 
-  private Future<List<Encoded>> encode(List<Response> responses) {
+  private Future<List<Encoded>> encode(List<Response> responses, byte[] sessionKey) {
     boolean sign = responses.stream().anyMatch(Response::sign);
-    if (!sign) {
-      return Future.succeededFuture(encodeNow(responses));
+    if (!sign && sessionKey == null) {
+      return Future.succeededFuture(encodeNow(responses, null));
     }
-    return vertx.executeBlocking(() -> encodeNow(responses), false);
+    return vertx.executeBlocking(() -> encodeNow(responses, sessionKey), false);
   }
 
-  private List<Encoded> encodeNow(List<Response> responses) {
+  /** Encodes, signs when asked (CT), then encrypts the signed message when {@code sessionKey} is given. */
+  private List<Encoded> encodeNow(List<Response> responses, byte[] sessionKey) {
     List<Encoded> out = new ArrayList<>(responses.size());
     for (Response r : responses) {
       byte[] msg = r.encode(keys);
-      out.add(new Encoded(r.envelope(0, msg.length, 0), msg));
+      if (sessionKey != null && r.sessionId() != 0) {
+        try {
+          msg = SessionCipher.encrypt(sessionKey, r.version(), msg);
+        } catch (java.security.GeneralSecurityException e) {
+          throw new IllegalStateException("AES unavailable", e);
+        }
+        out.add(new Encoded(r.envelope(0, msg.length, Envelope.EC), msg));
+      } else {
+        out.add(new Encoded(r.envelope(0, msg.length, 0), msg));
+      }
     }
     return out;
-  }
-
-  private volatile io.iiot.resolver.hierarchy.ReferralPoint referralPoint;
-
-  /** Routes resolutions through the node hierarchy (referral / recursion) before storage; null = storage only. */
-  public void referralPoint(io.iiot.resolver.hierarchy.ReferralPoint rp) {
-    this.referralPoint = rp;
   }
 
   /** Replaces the site record (tests, reconfiguration). */

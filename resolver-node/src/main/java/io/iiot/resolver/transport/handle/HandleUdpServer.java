@@ -152,11 +152,14 @@ public final class HandleUdpServer {
     }
   }
 
-  /** The datagrams of a message: one when it fits in 492 bytes, else numbered slices with TC set. */
+  /**
+   * The datagrams of a message: one when it fits in 492 bytes, else numbered slices with TC set; EC (an answer
+   * encrypted with the session key) is kept in every slice.
+   */
   public static java.util.List<Buffer> datagrams(HandleRequestProcessor.Encoded enc) {
     byte[] msg = enc.message();
     int count = Math.max(1, (msg.length + Limits.MAX_UDP_DATA - 1) / Limits.MAX_UDP_DATA);
-    int flags = count > 1 ? Envelope.TC : 0;
+    int flags = (enc.envelope().flags() & Envelope.EC) | (count > 1 ? Envelope.TC : 0);
     java.util.List<Buffer> out = new java.util.ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       int off = i * Limits.MAX_UDP_DATA;
