@@ -229,6 +229,17 @@ public final class HandleRequestProcessor {
     if (!Handles.isValid(handle)) {
       return one(error(ctx, OC_RESOLUTION, RC_INVALID_HANDLE, "invalid handle"));
     }
+    // The hierarchy decides first: answer here, refer (302/303), or resolve elsewhere for the client (REC).
+    io.iiot.resolver.hierarchy.ReferralPoint rp = referralPoint;
+    if (rp != null) {
+      return rp.route(new io.iiot.resolver.hierarchy.ReferralPoint.Query(handle, req.handle(), req.indexes(),
+          req.types(), ctx.m().opFlags(), ctx.m().recursionCount())).compose(d -> d.local()
+              ? resolveLocally(ctx, req, handle) : one(reply(ctx, OC_RESOLUTION, d.responseCode(), d.body())));
+    }
+    return resolveLocally(ctx, req, handle);
+  }
+
+  private Future<List<Response>> resolveLocally(Ctx ctx, Bodies.Resolution req, String handle) {
     if (!homed(handle)) {
       return one(error(ctx, OC_RESOLUTION, RC_SERVER_NOT_RESP, NOT_HERE));
     }
@@ -834,6 +845,13 @@ public final class HandleRequestProcessor {
       }
     }
     return out;
+  }
+
+  private volatile io.iiot.resolver.hierarchy.ReferralPoint referralPoint;
+
+  /** Routes resolutions through the node hierarchy (referral / recursion) before storage; null = storage only. */
+  public void referralPoint(io.iiot.resolver.hierarchy.ReferralPoint rp) {
+    this.referralPoint = rp;
   }
 
   /** Replaces the site record (tests, reconfiguration). */
