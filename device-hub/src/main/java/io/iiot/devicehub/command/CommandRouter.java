@@ -182,17 +182,14 @@ public final class CommandRouter implements CommandResponses {
 
   @Override
   public CompletionStage<Optional<CommandState>> answer(DeviceRef device, String commandId, CommandResponse response) {
-    return store.markAnswered(device, commandId, response).thenCompose(applied -> store.get(device, commandId))
+    return store.markAnswered(device, commandId, response).thenCompose(applied -> store.get(device, commandId)
         .thenApply(state -> {
-          state.ifPresent(s -> {
-            if (s.status() == CommandStatus.ANSWERED && s.response() != null
-                && s.response().receivedAt().equals(response.receivedAt())) {
-              count("answered", "any");
-              finish(commandId, s);
-            }
-          });
+          if (applied) {
+            count("answered", "any");
+            state.ifPresent(s -> finish(commandId, s));
+          }
           return state;
-        });
+        }));
   }
 
   @Override
@@ -287,7 +284,7 @@ public final class CommandRouter implements CommandResponses {
   }
 
   private void count(String outcome, String path) {
-    Counter.builder("devicehub_commands_total").description("Commands by what became of them")
+    Counter.builder("devicehub.commands").description("Commands by what became of them")
         .tag("outcome", outcome).tag("path", path).register(metrics).increment();
   }
 

@@ -3,6 +3,7 @@ package io.iiot.devicehub.domain;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
 import java.util.regex.Pattern;
 
@@ -45,8 +46,10 @@ public record Command(String id, DeviceRef device, String name, byte[] payload, 
   public static Command create(DeviceRef device, String name, byte[] payload, String contentType,
       String correlationId, boolean responseRequired, Instant now, Duration ttl) {
     checkTtl(ttl);
-    return new Command(newId(now), device, name, payload, contentType, correlationId, responseRequired, now,
-        now.plus(ttl));
+    // Cassandra keeps milliseconds: what is returned at once must equal what is read back later.
+    Instant created = now.truncatedTo(ChronoUnit.MILLIS);
+    return new Command(newId(created), device, name, payload, contentType, correlationId, responseRequired, created,
+        created.plus(ttl).truncatedTo(ChronoUnit.MILLIS));
   }
 
   public static void checkName(String name) {
