@@ -8,7 +8,20 @@ import io.iiot.base.config.ServiceConfig;
 import io.iiot.base.grpc.GrpcServer;
 import io.iiot.base.runtime.ServiceContext;
 import io.iiot.base.runtime.ServiceModule;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.iiot.platform.api.ApiKeyApi;
+import io.iiot.platform.api.DeviceApi;
+import io.iiot.platform.api.IdentifierApi;
+import io.iiot.platform.api.OnboardingApi;
+import io.iiot.platform.api.TelemetryApi;
+import io.iiot.platform.backend.BearerToken;
+import io.iiot.platform.backend.DeviceHubDirectory;
+import io.iiot.platform.backend.ResolverIdentifierRegistry;
+import io.iiot.platform.domain.Onboarder;
+import io.iiot.platform.storage.RequestIdStore;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import io.iiot.platform.api.ApiKeyAuthenticator;
 import io.iiot.platform.api.TemplateApi;
 import io.iiot.platform.api.TenantApi;
@@ -45,6 +58,18 @@ public final class PlatformApiModule implements ServiceModule {
   private final int burst;
   private final Duration lookupTimeout;
   private final ServerCredentials credentials;
+  private final String resolverTarget;
+  private final java.nio.file.Path resolverToken;
+  private final Duration resolverDeadline;
+  private final String hubTarget;
+  private final List<String> hubReplicas;
+  private final Duration hubDeadline;
+  private final int batchConcurrency;
+  private final String mqttUri;
+  private final String coapUri;
+  private final int streamBuffer;
+  private final List<ManagedChannel> channels = new java.util.ArrayList<>();
+  private ExecutorService backendPool;
   private Vertx vertx;
   private GrpcServer grpc;
 
@@ -71,6 +96,17 @@ public final class PlatformApiModule implements ServiceModule {
     ratePerSecond = config.integer("auth.rate-per-second", 1, 1_000_000);
     burst = config.integer("auth.burst", 1, 1_000_000);
     lookupTimeout = config.duration("auth.lookup-timeout");
+    resolverTarget = config.string("resolver.target");
+    resolverToken = java.nio.file.Path.of(config.string("resolver.service-token-file"));
+    resolverDeadline = config.duration("resolver.deadline");
+    hubTarget = config.string("device-hub.target");
+    hubReplicas = config.list("device-hub.replica-targets").isEmpty() ? List.of(hubTarget)
+        : config.list("device-hub.replica-targets");
+    hubDeadline = config.duration("device-hub.deadline");
+    batchConcurrency = config.integer("device-hub.batch-concurrency", 1, 64);
+    mqttUri = config.string("onboarding.mqtt-uri");
+    coapUri = config.string("onboarding.coap-uri");
+    streamBuffer = config.integer("telemetry.stream-buffer", 16, 1_000_000);
   }
 
   @Override
@@ -94,8 +130,27 @@ public final class PlatformApiModule implements ServiceModule {
       PageTokens tokens = new PageTokens(pageTokenKey, pageTokenLifetime, Clock.systemUTC());
       ApiKeyAuthenticator auth = new ApiKeyAuthenticator(keys,
           new RateLimiter(ratePerSecond, burst, 100_000, System::nanoTime), System::nanoTime, lookupTimeout.toMillis());
+      ManagedChannel resolver = channel(resolverTarget);
+      ManagedChannel hub = channel(hubTarget);
+      List<io.grpc.Channel> replicas = hubReplicas.stream().<io.grpc.Channel>map(t -> t.equals(hubTarget) ? hub
+          : channel(t)).toList();
+      BearerToken resolverAuth = new BearerToken(resolverToken);
+      // Blocking device-hub batch calls (bounded by the thread count) and stream writes run here, never on gRPC's or
+      // Vert.x's threads.
+      backendPool = Executors.newFixedThreadPool(batchConcurrency + 2, r -> {
+        Thread t = new Thread(r, "platform-api-backend");
+        t.setDaemon(true);
+        return t;
+      });
+      Onboarder onboarder = new Onboarder(new ResolverIdentifierRegistry(resolver, resolverAuth,
+          resolverDeadline.toMillis()), new DeviceHubDirectory(hub, backendPool, hubDeadline.toMillis(),
+          batchConcurrency), mqttUri, coapUri);
       List<BindableService> services = List.of(
-          new TenantApi(tenants, tokens), new ApiKeyApi(keys, tenants, tokens, auth), new TemplateApi(templates, tokens));
+          new TenantApi(tenants, tokens), new ApiKeyApi(keys, tenants, tokens, auth), new TemplateApi(templates, tokens),
+          new OnboardingApi(tenants, templates, new RequestIdStore(context.session(), keyspace), onboarder),
+          new DeviceApi(hub, tokens, hubDeadline.toMillis()),
+          new IdentifierApi(resolver, resolverAuth, tenants, tokens, resolverDeadline.toMillis()),
+          new TelemetryApi(hub, replicas, tokens, hubDeadline.toMillis(), backendPool, streamBuffer));
       grpc = new GrpcServer(context.config().string("grpc.host"), context.config().port("grpc.port"), credentials,
           context.registry(), services.stream()
           .<BindableService>map(s -> () -> ServerInterceptors.intercept(s, auth)).toList()).start();
@@ -109,6 +164,12 @@ public final class PlatformApiModule implements ServiceModule {
     }
   }
 
+  private ManagedChannel channel(String target) {
+    ManagedChannel c = NettyChannelBuilder.forTarget(target).usePlaintext().build();
+    channels.add(c);
+    return c;
+  }
+
   /** The bound gRPC port (after start). */
   public int grpcPort() {
     return grpc.port();
@@ -116,6 +177,12 @@ public final class PlatformApiModule implements ServiceModule {
 
   @Override
   public Future<Void> stop() {
-    return grpc == null ? Future.succeededFuture() : grpc.shutdownAsync(vertx, 10_000);
+    Future<Void> stopped = grpc == null ? Future.succeededFuture() : grpc.shutdownAsync(vertx, 10_000);
+    return stopped.onComplete(v -> {
+      channels.forEach(ManagedChannel::shutdownNow);
+      if (backendPool != null) {
+        backendPool.shutdownNow();
+      }
+    });
   }
 }

@@ -19,6 +19,11 @@ final class Paging {
     return pageToken.isEmpty() ? "" : tokens.cursor(pageToken, binding);
   }
 
+  /** A token for a back end's own next-page cursor; empty when the back end says there is no next page. */
+  String nextToken(String backendCursor) {
+    return backendCursor.isEmpty() ? "" : tokens.issue(binding, backendCursor);
+  }
+
   String nextToken(Page<?> page) {
     return page.nextCursor().map(c -> tokens.issue(binding, c)).orElse("");
   }

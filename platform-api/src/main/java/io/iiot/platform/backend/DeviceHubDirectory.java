@@ -37,8 +37,8 @@ import java.util.regex.Pattern;
  *
  * <p>device-hub's BatchCreateDevices is all-or-nothing after validation (at most 1000 devices). Onboarding needs
  * per-row outcomes, so a rejected batch is narrowed down: rows named by a BadRequest violation or an ALREADY_EXISTS
- * ResourceInfo fail, the rest is sent again. Blocking stub calls with deadlines run on {@code executor}, which bounds
- * how many batches are in flight.
+ * ResourceInfo fail, the rest is sent again. Blocking stub calls with deadlines run on {@code executor}, whose thread
+ * count bounds how many batches are in flight.
  */
 public final class DeviceHubDirectory implements DeviceDirectory {
   static final int MAX_BATCH = 1000;
@@ -46,25 +46,39 @@ public final class DeviceHubDirectory implements DeviceDirectory {
   private final DeviceServiceGrpc.DeviceServiceBlockingStub stub;
   private final Executor executor;
   private final long deadlineMs;
+  private final int parallelism;
 
   public DeviceHubDirectory(Channel channel, Executor executor, long deadlineMs) {
+    this(channel, executor, deadlineMs, 1);
+  }
+
+  /** {@code parallelism}: the executor's thread count; a call is split in at least that many batches (of >= 25). */
+  public DeviceHubDirectory(Channel channel, Executor executor, long deadlineMs, int parallelism) {
     this.stub = DeviceServiceGrpc.newBlockingStub(channel);
     this.executor = executor;
     this.deadlineMs = deadlineMs;
+    this.parallelism = parallelism;
   }
 
   @Override
   public CompletionStage<List<RowOutcome>> createDevices(String tenant, DeviceProfile profile,
       List<NewDevice> devices) {
-    return CompletableFuture.supplyAsync(() -> {
-      putProfile(tenant, profile);
-      List<RowOutcome> out = new ArrayList<>(devices.size());
-      for (int from = 0; from < devices.size(); from += MAX_BATCH) {
-        out.addAll(createChunk(tenant, profile.getProfile(), devices.subList(from,
-            Math.min(devices.size(), from + MAX_BATCH))));
+    // Chunks run in parallel on the executor (its thread count bounds how many batches device-hub hashes at once):
+    // device-hub hashes each password with a deliberately slow PBKDF2, so one batch after another would leave all but
+    // one of its gRPC threads idle.
+    return CompletableFuture.runAsync(() -> putProfile(tenant, profile), executor).thenCompose(v -> {
+      List<CompletableFuture<List<RowOutcome>>> chunks = new ArrayList<>();
+      int size = Math.min(MAX_BATCH, Math.max(25, (devices.size() + parallelism - 1) / parallelism));
+      for (int from = 0; from < devices.size(); from += size) {
+        List<NewDevice> chunk = devices.subList(from, Math.min(devices.size(), from + size));
+        chunks.add(CompletableFuture.supplyAsync(() -> createChunk(tenant, profile.getProfile(), chunk), executor));
       }
-      return out;
-    }, executor);
+      return CompletableFuture.allOf(chunks.toArray(CompletableFuture[]::new)).thenApply(x -> {
+        List<RowOutcome> out = new ArrayList<>(devices.size());
+        chunks.forEach(c -> out.addAll(c.join()));
+        return out;
+      });
+    });
   }
 
   @Override

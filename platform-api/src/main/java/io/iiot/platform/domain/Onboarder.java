@@ -53,7 +53,7 @@ public final class Onboarder {
       ids.add(new IdentifierRegistry.NewIdentifier(handlePrefix + "/" + m.getMachineId(), m.getIdentifierValuesMap()));
     }
     List<String> allHandles = ids.stream().map(IdentifierRegistry.NewIdentifier::handle).toList();
-    return identifiers.register(template.getIdentifierTemplate(), ids).handle((idOutcomes, err) -> {
+    return identifiers.register(template, ids).handle((idOutcomes, err) -> {
       if (err != null) {
         // Unknown how far the registry got: remove every identifier of the batch (deleting a missing one is a no-op).
         List<Integer> everyRow = java.util.stream.IntStream.range(0, machines.size()).boxed().toList();

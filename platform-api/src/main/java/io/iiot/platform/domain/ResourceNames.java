@@ -17,6 +17,10 @@ public final class ResourceNames {
   private static final Pattern CATALOG_TEMPLATE = Pattern.compile("templates/([^/]+)");
   private static final Pattern TENANT_TEMPLATE = Pattern.compile("tenants/([^/]+)/templates/([^/]+)");
   private static final Pattern API_KEY = Pattern.compile("tenants/([^/]+)/apiKeys/([^/]+)");
+  private static final Pattern DEVICE = Pattern.compile("tenants/([^/]+)/devices/([^/]+)");
+  private static final Pattern IDENTIFIER = Pattern.compile("tenants/([^/]+)/identifiers/([^/]+)");
+  /** {device}: as device-hub (and onboarding's machine ids) allow. */
+  public static final Pattern DEVICE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}");
 
   private ResourceNames() {}
 
@@ -58,6 +62,25 @@ public final class ResourceNames {
     }
     throw new InvalidRequestException(field, "must be templates/{template} or tenants/{tenant}/templates/{template}"
         + " with {template} matching " + TEMPLATE_ID.pattern() + ", was '" + name + "'");
+  }
+
+  /** {tenant, device} of "tenants/{tenant}/devices/{device}", or INVALID_ARGUMENT on {@code field}. */
+  public static String[] parseDevice(String name, String field) {
+    Matcher m = DEVICE.matcher(name);
+    if (!m.matches() || !TENANT_ID.matcher(m.group(1)).matches() || !DEVICE_ID.matcher(m.group(2)).matches()) {
+      throw new InvalidRequestException(field, "must be tenants/{tenant}/devices/{device}, was '" + name + "'");
+    }
+    return new String[] {m.group(1), m.group(2)};
+  }
+
+  /** {tenant, encoded suffix} of "tenants/{tenant}/identifiers/{suffix}", or INVALID_ARGUMENT on {@code field}. */
+  public static String[] parseIdentifier(String name, String field) {
+    Matcher m = IDENTIFIER.matcher(name);
+    if (!m.matches() || !TENANT_ID.matcher(m.group(1)).matches()) {
+      throw new InvalidRequestException(field, "must be tenants/{tenant}/identifiers/{suffix} (suffix"
+          + " percent-encoded), was '" + name + "'");
+    }
+    return new String[] {m.group(1), m.group(2)};
   }
 
   public static ApiKeyName parseApiKey(String name, String field) {

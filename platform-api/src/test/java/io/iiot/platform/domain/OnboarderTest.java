@@ -137,7 +137,7 @@ public class OnboarderTest {
     final Set<String> reject = new HashSet<>();
 
     @Override
-    public synchronized CompletionStage<List<RowOutcome>> register(IdentifierTemplate t, List<NewIdentifier> ids) {
+    public synchronized CompletionStage<List<RowOutcome>> register(OnboardingTemplate t, List<NewIdentifier> ids) {
       List<RowOutcome> out = new ArrayList<>();
       for (NewIdentifier id : ids) {
         if (reject.contains(id.handle())) {
