@@ -17,6 +17,7 @@ import io.iiot.resolver.transport.handle.HandleUdpServer;
 import io.iiot.resolver.transport.handle.ServerKeys;
 import io.iiot.resolver.transport.handle.SiteRecord;
 import io.iiot.resolver.transport.http.HandleJsonApi;
+import io.iiot.resolver.transport.http.HttpsApiServer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.List;
@@ -39,6 +40,7 @@ public final class ResolverNodeModule implements ServiceModule {
   private GrpcServer grpc;
   private HandleUdpServer udp;
   private HandleTcpServer tcp;
+  private HttpsApiServer https;
   private HandleStore store;
   private HandleRequestProcessor processor;
   private long sweepTimer = -1;
@@ -67,7 +69,10 @@ public final class ResolverNodeModule implements ServiceModule {
       sweepTimer = vertx.setPeriodic(5_000, t -> auth.sweep());
       processor = new HandleRequestProcessor(vertx, store, auth, keys, settings.prefix(), site,
           settings.maxInFlight());
-      new HandleJsonApi(vertx, store, processor, settings.httpInsecureAuth()).mount(context.ops().router());
+      HandleJsonApi jsonApi = new HandleJsonApi(vertx, store, processor, settings.httpInsecureAuth());
+      jsonApi.mount(context.ops().router());
+      https = new HttpsApiServer(vertx, HttpsApiServer.Settings.from(context.config()));
+      Future<Void> httpsListening = https.start(jsonApi);
       udp = new HandleUdpServer(vertx, processor);
       tcp = new HandleTcpServer(vertx, processor, settings.tcpIdleTimeout());
       String keyspace = context.config().string("cassandra.keyspace");
@@ -81,7 +86,7 @@ public final class ResolverNodeModule implements ServiceModule {
           .compose(s -> tcp.listen(settings.host(), settings.port()))
           .onSuccess(s -> LOG.info("Handle protocol on {}:{} (UDP and TCP), prefix {}", settings.host(),
               tcp.port(), settings.prefix()))
-          .mapEmpty();
+          .compose(s -> httpsListening);
     } catch (Exception e) {
       return Future.failedFuture(e);
     }
@@ -94,6 +99,11 @@ public final class ResolverNodeModule implements ServiceModule {
 
   public HandleRequestProcessor processor() {
     return processor;
+  }
+
+  /** The JSON API's HTTPS listener (tests: its port and development certificate). */
+  public HttpsApiServer https() {
+    return https;
   }
 
   public HandleSettings settings() {
@@ -116,6 +126,9 @@ public final class ResolverNodeModule implements ServiceModule {
     }
     if (tcp != null) {
       f = f.compose(x -> tcp.close());
+    }
+    if (https != null) {
+      f = f.compose(x -> https.close());
     }
     if (hierarchy != null) {
       f = f.compose(x -> hierarchy.close());

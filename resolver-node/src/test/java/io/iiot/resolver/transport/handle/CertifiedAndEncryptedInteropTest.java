@@ -48,7 +48,7 @@ class CertifiedAndEncryptedInteropTest {
 
   @BeforeAll
   static void start() throws Exception {
-    node = ResolverNodeHarness.start("iiot_resolver_certified");
+    node = ResolverNodeHarness.start("iiot_resolver_secure");
     site = node.useAsPrivateRoot();
   }
 
