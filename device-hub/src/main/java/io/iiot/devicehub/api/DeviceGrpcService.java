@@ -137,7 +137,7 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
           throw ApiErrors.alreadyExists("iiot.device.v1.Device", Names.deviceName(tenant, id));
         }
       }
-      for (String authId : authIds) {
+      for (String authId : authIds.stream().map(k -> k.substring(0, k.indexOf('\u0000'))).distinct().toList()) {
         if (await(registry.authIdTaken(tenant, authId))) {
           throw ApiErrors.alreadyExists("credential", authId + "@" + tenant);
         }
@@ -194,8 +194,9 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
         if (!c.getAuthId().isEmpty()) { // a defaulted one repeats the device_id violation
           v.add(cat + ".auth_id", "1-128 letters, digits, '_', '.', ':', '-'");
         }
-      } else if (!authIds.add(authId)) {
-        v.add(cat + ".auth_id", "'" + authId + "' appears twice in the batch");
+      } else if (!authIds.add(authId + "\u0000" + c.getSecretCase())) {
+        // One password and one PSK may share an auth id (MQTT and CoAP/DTLS with the same identity), as stored.
+        v.add(cat + ".auth_id", "'" + authId + "' appears twice in the batch with a " + c.getSecretCase());
       }
       switch (c.getSecretCase()) {
         case PASSWORD -> {
