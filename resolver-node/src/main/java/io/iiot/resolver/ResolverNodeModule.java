@@ -1,15 +1,9 @@
 package io.iiot.resolver;
 
 import io.iiot.base.config.ServiceConfig;
-import io.iiot.base.grpc.GrpcServer;
 import io.iiot.base.runtime.ServiceContext;
 import io.iiot.base.runtime.ServiceModule;
-import io.iiot.resolver.api.IdentifierGrpcService;
-import io.iiot.resolver.api.TemplateGrpcService;
 import io.iiot.resolver.storage.HandleStore;
-import io.iiot.resolver.storage.IdentifierRegistry;
-import io.iiot.resolver.storage.RequestLog;
-import io.iiot.resolver.storage.TemplateStore;
 import io.iiot.resolver.transport.handle.AuthState;
 import io.iiot.resolver.transport.handle.HandleRequestProcessor;
 import io.iiot.resolver.transport.handle.HandleTcpServer;
@@ -20,7 +14,6 @@ import io.iiot.resolver.transport.http.HandleJsonApi;
 import io.iiot.resolver.transport.http.HttpsApiServer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +30,7 @@ public final class ResolverNodeModule implements ServiceModule {
   private static final Logger LOG = LoggerFactory.getLogger(ResolverNodeModule.class);
   private final HandleSettings settings;
   private Vertx vertx;
-  private GrpcServer grpc;
+  private ResolverGrpcApi api;
   private HandleUdpServer udp;
   private HandleTcpServer tcp;
   private HttpsApiServer https;
@@ -75,11 +68,7 @@ public final class ResolverNodeModule implements ServiceModule {
       Future<Void> httpsListening = https.start(jsonApi);
       udp = new HandleUdpServer(vertx, processor);
       tcp = new HandleTcpServer(vertx, processor, settings.tcpIdleTimeout());
-      String keyspace = context.config().string("cassandra.keyspace");
-      TemplateStore templates = new TemplateStore(context.session(), keyspace);
-      IdentifierRegistry registry = new IdentifierRegistry(store, templates, settings.prefix());
-      grpc = GrpcServer.startFrom(context, List.of(new TemplateGrpcService(templates),
-          new IdentifierGrpcService(registry, new RequestLog(context.session(), keyspace))));
+      api = ResolverGrpcApi.start(context, settings, store, processor);
       return io.iiot.resolver.hierarchy.transport.NodeHierarchy.attach(vertx, hierarchySettings, store, processor,
               settings.prefix()).onSuccess(h -> hierarchy = h)
           .compose(h -> udp.listen(settings.host(), settings.port()))
@@ -99,6 +88,11 @@ public final class ResolverNodeModule implements ServiceModule {
 
   public HandleRequestProcessor processor() {
     return processor;
+  }
+
+  /** The gRPC API (tests: its port). */
+  public ResolverGrpcApi api() {
+    return api;
   }
 
   /** The JSON API's HTTPS listener (tests: its port and development certificate). */
@@ -133,6 +127,6 @@ public final class ResolverNodeModule implements ServiceModule {
     if (hierarchy != null) {
       f = f.compose(x -> hierarchy.close());
     }
-    return grpc == null ? f : f.compose(x -> grpc.shutdownAsync(vertx, 10_000));
+    return api == null ? f : f.compose(x -> api.stop());
   }
 }

@@ -85,6 +85,8 @@ public final class ResolverNodeHarness implements AutoCloseable {
     env.put("GRPC_PORT", String.valueOf(EmbeddedCassandraExtension.freePort()));
     env.put("HANDLE_DATA_DIR", dataDir.toString());
     env.put("HANDLE_ADMIN_SECRET", SECRET);
+    env.put("AUTH_OPERATOR_TOKEN_FILE", dataDir.resolve("secrets/resolver-operator.token").toString());
+    env.put("AUTH_SERVICE_TOKEN_FILE", dataDir.resolve("secrets/resolver-service.token").toString());
     env.put("CASSANDRA_KEYSPACE", keyspace);
     env.putAll(extraEnv);
     ServiceConfig config = ServiceConfig.load("resolver-node", env);
@@ -99,6 +101,28 @@ public final class ResolverNodeHarness implements AutoCloseable {
     vertx.executeBlocking(() -> module.start(new ServiceContext(vertx, config, session, registry, ops)), false)
         .compose(f -> f).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     return new ResolverNodeHarness(vertx, session, module, ops, handlePort, httpPort, dataDir);
+  }
+
+  /** The gRPC port the node listens on. */
+  public int grpcPort() {
+    return module.api().port();
+  }
+
+  /** The operator's bearer token (generated into the node's data directory at first start). */
+  public String operatorToken() throws IOException {
+    return Files.readString(dataDir.resolve("secrets/resolver-operator.token")).trim();
+  }
+
+  /** The platform service's bearer token. */
+  public String serviceToken() throws IOException {
+    return Files.readString(dataDir.resolve("secrets/resolver-service.token")).trim();
+  }
+
+  /** {@code stub} sending {@code authorization: Bearer <token>} on every call. */
+  public static <S extends io.grpc.stub.AbstractStub<S>> S as(S stub, String token) {
+    io.grpc.Metadata md = new io.grpc.Metadata();
+    md.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+    return stub.withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(md));
   }
 
   public static ResolverNodeHarness start(String keyspace) throws Exception {

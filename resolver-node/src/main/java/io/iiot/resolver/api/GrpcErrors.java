@@ -32,6 +32,17 @@ final class GrpcErrors {
         .addDetails(Any.pack(br.build())).build();
   }
 
+  /** FAILED_PRECONDITION with one PreconditionFailure violation. */
+  static StatusRuntimeException precondition(String type, String subject, String description) {
+    return of(status(Code.FAILED_PRECONDITION, type, description).toBuilder().addDetails(Any.pack(
+        com.google.rpc.PreconditionFailure.newBuilder().addViolations(com.google.rpc.PreconditionFailure.Violation
+            .newBuilder().setType(type).setSubject(subject).setDescription(description)).build())).build());
+  }
+
+  static StatusRuntimeException denied(String reason, String message) {
+    return of(Code.PERMISSION_DENIED, reason, message);
+  }
+
   static StatusRuntimeException of(com.google.rpc.Status s) {
     return StatusProto.toStatusRuntimeException(s);
   }

@@ -14,6 +14,8 @@ import io.iiot.resolver.domain.registration.Registered;
 import io.iiot.resolver.storage.IdentifierRegistry;
 import io.iiot.resolver.storage.IdentifierRegistry.Draft;
 import io.iiot.resolver.storage.RequestLog;
+import io.iiot.resolver.storage.StatisticsRecorder;
+import io.iiot.resolver.domain.auth.Principal;
 import io.iiot.resolver.v1.BatchRegisterIdentifiersRequest;
 import io.iiot.resolver.v1.BatchRegisterIdentifiersResponse;
 import io.iiot.resolver.v1.BatchRegisterResult;
@@ -43,10 +45,26 @@ import java.util.function.Function;
 public final class IdentifierGrpcService extends IdentifierServiceGrpc.IdentifierServiceImplBase {
   private final IdentifierRegistry registry;
   private final RequestLog requests;
+  private final PrefixAccess access;
+  private final StatisticsRecorder stats;
 
-  public IdentifierGrpcService(IdentifierRegistry registry, RequestLog requests) {
+  public IdentifierGrpcService(IdentifierRegistry registry, RequestLog requests, PrefixAccess access,
+      StatisticsRecorder stats) {
     this.registry = registry;
     this.requests = requests;
+    this.access = access;
+    this.stats = stats;
+  }
+
+  /** Runs {@code then} once the access check passed; otherwise the call fails with the check's status. */
+  private static void allowed(Future<Void> check, StreamObserver<?> out, Runnable then) {
+    check.onComplete(ar -> {
+      if (ar.failed()) {
+        out.onError(GrpcErrors.unexpected(ar.cause()));
+      } else {
+        then.run();
+      }
+    });
   }
 
   /** A template reference from the API: {@code templates/{id}} (version 0 = latest) or {@code .../versions/{v}}. */
@@ -76,13 +94,16 @@ public final class IdentifierGrpcService extends IdentifierServiceGrpc.Identifie
           "must be templates/{template_id} or templates/{template_id}/versions/{version}"));
       return;
     }
-    idempotent("register", req.getRequestId(), req.toBuilder().clearRequestId().build(), Identifier.parser(),
+    Principal p = AuthInterceptor.principal();
+    allowed(access.mayWrite(p, prefix.get()), out, () -> idempotent("register", req.getRequestId(),
+        req.toBuilder().clearRequestId().build(), Identifier.parser(),
         () -> registry.register(prefix.get(), draft(req.getIdentifier(), tn.get())).compose(o -> {
           if (!o.ok()) {
             return Future.failedFuture(GrpcErrors.of(GrpcErrors.of(o, "identifier.")));
           }
+          stats.registered(prefix.get(), 1);
           return read(o.handle());
-        }), out);
+        }), out));
   }
 
   private static Draft draft(Identifier id, TemplateName tn) {
@@ -153,7 +174,9 @@ public final class IdentifierGrpcService extends IdentifierServiceGrpc.Identifie
       out.onError(GrpcErrors.badField("name", "INVALID_NAME", "must be prefixes/{prefix}/identifiers/{suffix}"));
       return;
     }
-    reply(read(handle.get()), Function.identity(), out);
+    Principal p = AuthInterceptor.principal();
+    allowed(access.mayRead(p, Handles.prefix(handle.get())), out, () -> reply(read(handle.get())
+        .onSuccess(i -> stats.resolved(i.getHandle())), Function.identity(), out));
   }
 
   @Override
@@ -185,7 +208,8 @@ public final class IdentifierGrpcService extends IdentifierServiceGrpc.Identifie
       tn = t.get();
     }
     TemplateName target = tn;
-    Future<Identifier> f = registry.get(handle.get()).compose(cur -> {
+    Future<Identifier> f = access.mayWrite(AuthInterceptor.principal(), Handles.prefix(handle.get()))
+        .compose(ok -> registry.get(handle.get())).compose(cur -> {
       if (cur.isEmpty()) {
         return Future.failedFuture(GrpcErrors.of(Code.NOT_FOUND, "IDENTIFIER_NOT_FOUND", "no registered identifier "
             + handle.get()));
@@ -204,7 +228,8 @@ public final class IdentifierGrpcService extends IdentifierServiceGrpc.Identifie
       out.onError(GrpcErrors.badField("name", "INVALID_NAME", "must be prefixes/{prefix}/identifiers/{suffix}"));
       return;
     }
-    reply(registry.delete(handle.get()).compose(o -> o.ok() || o.kind() == Outcome.Kind.NOT_FOUND
+    reply(access.mayWrite(AuthInterceptor.principal(), Handles.prefix(handle.get()))
+        .compose(ok -> registry.delete(handle.get())).compose(o -> o.ok() || o.kind() == Outcome.Kind.NOT_FOUND
         && req.getAllowMissing() ? Future.succeededFuture(Empty.getDefaultInstance())
         : Future.failedFuture(GrpcErrors.of(GrpcErrors.of(o, "")))), Function.identity(), out);
   }
@@ -226,7 +251,8 @@ public final class IdentifierGrpcService extends IdentifierServiceGrpc.Identifie
       return;
     }
     // The token is the last handle listed: any value is only a starting point within this parent's listing.
-    Future<ListIdentifiersResponse> f = registry.list(prefix.get(), after, size).compose(handles -> {
+    Future<ListIdentifiersResponse> f = access.mayRead(AuthInterceptor.principal(), prefix.get())
+        .compose(ok -> registry.list(prefix.get(), after, size)).compose(handles -> {
       List<Future<Optional<Registered>>> reads = handles.stream().map(registry::get).toList();
       return Future.all(reads).map(x -> {
         ListIdentifiersResponse.Builder b = ListIdentifiersResponse.newBuilder();
@@ -291,14 +317,16 @@ public final class IdentifierGrpcService extends IdentifierServiceGrpc.Identifie
       out.onCompleted();
       return;
     }
-    idempotent("batch", req.getRequestId(), req.toBuilder().clearRequestId().build(),
-        BatchRegisterIdentifiersResponse.parser(), () -> registry.registerBatch(prefix.get(), drafts, atomic)
-            .map(outcomes -> {
-              for (int k = 0; k < outcomes.size(); k++) {
-                early[at.get(k)] = result(outcomes.get(k).handle(), GrpcErrors.of(outcomes.get(k), "identifier."));
-              }
-              return response(Arrays.asList(early));
-            }), out);
+    allowed(access.mayWrite(AuthInterceptor.principal(), prefix.get()), out, () -> idempotent("batch",
+        req.getRequestId(), req.toBuilder().clearRequestId().build(), BatchRegisterIdentifiersResponse.parser(),
+        () -> registry.registerBatch(prefix.get(), drafts, atomic).map(outcomes -> {
+          for (int k = 0; k < outcomes.size(); k++) {
+            early[at.get(k)] = result(outcomes.get(k).handle(), GrpcErrors.of(outcomes.get(k), "identifier."));
+          }
+          BatchRegisterIdentifiersResponse resp = response(Arrays.asList(early));
+          stats.registered(prefix.get(), resp.getRegisteredCount());
+          return resp;
+        }), out));
   }
 
   private static BatchRegisterResult result(String handle, com.google.rpc.Status s) {

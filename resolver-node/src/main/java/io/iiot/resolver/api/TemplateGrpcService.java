@@ -31,14 +31,30 @@ public final class TemplateGrpcService extends TemplateServiceGrpc.TemplateServi
     this.store = store;
   }
 
+  /** Templates are the node's: the operator and the platform service define them, everyone reads them. */
+  private static boolean mayDefine(StreamObserver<?> out) {
+    if (!AuthInterceptor.principal().privileged()) {
+      out.onError(GrpcErrors.denied("OPERATOR_OR_SERVICE_ONLY", "templates are defined by the operator or the "
+          + "platform"));
+      return false;
+    }
+    return true;
+  }
+
   @Override
   public void createTemplate(CreateTemplateRequest req, StreamObserver<io.iiot.resolver.v1.MetadataTemplate> out) {
+    if (!mayDefine(out)) {
+      return;
+    }
     create(req.getTemplateId(), 1, req.getTemplate(), "template_id", out, false);
   }
 
   @Override
   public void createTemplateVersion(CreateTemplateVersionRequest req,
       StreamObserver<io.iiot.resolver.v1.MetadataTemplate> out) {
+    if (!mayDefine(out)) {
+      return;
+    }
     String parent = req.getParent();
     String id = parent.startsWith("templates/") ? parent.substring(10) : "";
     if (!MetadataTemplate.isValidId(id)) {

@@ -7,6 +7,7 @@ import com.google.protobuf.FieldMask;
 import com.google.rpc.BadRequest;
 import com.google.rpc.Code;
 import com.google.rpc.ErrorInfo;
+import com.google.rpc.PreconditionFailure;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -73,8 +74,15 @@ class RegistrationGrpcTest {
     int grpcPort = EmbeddedCassandraExtension.freePort();
     node = ResolverNodeHarness.start("iiot_resolver_grpc", Map.of("GRPC_PORT", String.valueOf(grpcPort)));
     channel = NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
-    templates = TemplateServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
-    ids = IdentifierServiceGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
+    // the platform's service credential registers, the operator approves the prefixes used here
+    templates = ResolverNodeHarness.as(TemplateServiceGrpc.newBlockingStub(channel), node.serviceToken())
+        .withDeadlineAfter(60, TimeUnit.SECONDS);
+    ids = ResolverNodeHarness.as(IdentifierServiceGrpc.newBlockingStub(channel), node.serviceToken())
+        .withDeadlineAfter(120, TimeUnit.SECONDS);
+    for (String p : List.of("88.101.5", "88.101.8", "88.101.9", "88.101.10")) {
+      FilingSteps.approvedPrefix(channel, node.operatorToken(), "企业 " + p, String.format("MA%07d",
+          Integer.parseInt(p.substring(7))), p);
+    }
     templates.createTemplate(CreateTemplateRequest.newBuilder().setTemplateId("belt-conveyor").setTemplate(CONVEYOR)
         .build());
     templates.createTemplateVersion(CreateTemplateVersionRequest.newBuilder().setParent("templates/belt-conveyor")
@@ -99,6 +107,14 @@ class RegistrationGrpcTest {
       }
     }
     return List.of();
+  }
+
+  static <T extends com.google.protobuf.Message> T unpack(com.google.protobuf.Any a, Class<T> type) {
+    try {
+      return a.unpack(type);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   static String reason(com.google.rpc.Status s) throws Exception {
@@ -228,8 +244,13 @@ class RegistrationGrpcTest {
         "identifier.values.belt_speed UNIT_MISMATCH: unit is m/s, got 'km/h'");
     StatusRuntimeException wrongPrefix = catchThrowableOfType(StatusRuntimeException.class, () -> ids
         .registerIdentifier(register("88.102.5", conveyor("88.102.5/X", "X", null))));
-    assertThat(violations(status(wrongPrefix))).singleElement().asString()
-        .startsWith("identifier.parent PREFIX: must be an enterprise prefix of this node: 88.101.<1-12 digits>");
+    assertThat(status(wrongPrefix).getCode()).isEqualTo(Code.FAILED_PRECONDITION_VALUE);
+    assertThat(status(wrongPrefix).getDetailsList().stream().filter(d -> d.is(PreconditionFailure.class))
+        .map(d -> unpack(d, PreconditionFailure.class).getViolations(0)).map(v -> v.getType() + " " + v.getSubject())
+        .toList()).containsExactly("PREFIX_NOT_APPROVED prefixes/88.102.5");
+    StatusRuntimeException notApproved = catchThrowableOfType(StatusRuntimeException.class, () -> ids
+        .registerIdentifier(register("88.101.6", conveyor("88.101.6/X", "X", null))));
+    assertThat(status(notApproved).getCode()).isEqualTo(Code.FAILED_PRECONDITION_VALUE);
 
     RegisterIdentifierRequest req = register("88.101.5", conveyor("88.101.5/BC-IDEM", "BC-IDEM", "1"))
         .toBuilder().setRequestId("6f1c2d4e-0000-4000-8000-000000000001").build();
@@ -276,5 +297,42 @@ class RegistrationGrpcTest {
     assertThat(none.getResultsList()).extracting(r -> Code.forNumber(r.getStatus().getCode()))
         .containsExactly(Code.ABORTED, Code.INVALID_ARGUMENT);
     assertThat(httpGet("88.101.9/A-1").statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void tenThousandItemBatchWithThreeBadItemsStoresTheOther9997() throws Exception {
+    BatchRegisterIdentifiersRequest.Builder b = BatchRegisterIdentifiersRequest.newBuilder()
+        .setParent("prefixes/88.101.10");
+    for (int i = 0; i < 10_000; i++) {
+      String h = String.format("88.101.10/P-%05d", i);
+      b.addRequests(RegisterIdentifierRequest.newBuilder().setIdentifier(conveyor(h, String.format("P-%05d", i),
+          "1.5")));
+    }
+    b.setRequests(17, RegisterIdentifierRequest.newBuilder().setIdentifier(conveyor("88.101.10/P-00017", "p 17",
+        "1.5")));
+    b.setRequests(4242, RegisterIdentifierRequest.newBuilder().setIdentifier(conveyor("88.101.10/P-04242", "P-04242",
+        "12")));
+    b.setRequests(9999, RegisterIdentifierRequest.newBuilder().setIdentifier(conveyor("88.101.9/P-09999", "P-09999",
+        "1")));
+    long t0 = System.nanoTime();
+    BatchRegisterIdentifiersResponse resp = ids.batchRegisterIdentifiers(b.build());
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    System.out.printf("10,000-item batch: %.2f s (%.0f identifiers/s)%n", seconds, 10_000 / seconds);
+    assertThat(resp.getRegisteredCount()).isEqualTo(9_997);
+    assertThat(resp.getFailedCount()).isEqualTo(3);
+    List<String> failed = new ArrayList<>();
+    for (var r : resp.getResultsList()) {
+      if (r.getStatus().getCode() != Code.OK_VALUE) {
+        failed.add(r.getHandle() + " " + Code.forNumber(r.getStatus().getCode()) + " " + violations(r.getStatus()));
+      }
+    }
+    assertThat(failed).containsExactly(
+        "88.101.10/P-00017 INVALID_ARGUMENT [identifier.values.serial_no PATTERN: must match [A-Z0-9-]+]",
+        "88.101.10/P-04242 INVALID_ARGUMENT [identifier.values.belt_speed ABOVE_MAXIMUM: at most 8]",
+        "88.101.9/P-09999 INVALID_ARGUMENT [identifier.handle HANDLE: must be under prefix 88.101.10]");
+    assertThat(node.module.store().list("88.101.10").toCompletionStage().toCompletableFuture()
+        .get(60, TimeUnit.SECONDS)).hasSize(9_997).doesNotContain("88.101.10/P-00017", "88.101.10/P-04242");
+    assertThat(httpGet("88.101.10/P-09998").statusCode()).isEqualTo(200);
+    assertThat(httpGet("88.101.10/P-04242").statusCode()).isEqualTo(404);
   }
 }
