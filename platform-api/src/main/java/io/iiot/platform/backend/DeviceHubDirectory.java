@@ -42,6 +42,8 @@ import java.util.regex.Pattern;
  */
 public final class DeviceHubDirectory implements DeviceDirectory {
   static final int MAX_BATCH = 1000;
+  /** device-hub's longest DTLS pre-shared key. */
+  static final int MAX_PSK_BYTES = 64;
   private static final Pattern ROW = Pattern.compile("requests\\[(\\d+)]");
   private final DeviceServiceGrpc.DeviceServiceBlockingStub stub;
   private final Executor executor;
@@ -203,13 +205,19 @@ public final class DeviceHubDirectory implements DeviceDirectory {
   private static CreateDeviceRequest request(String profile, NewDevice d) {
     int at = d.authId().lastIndexOf('@');
     Credential.Builder c = Credential.newBuilder().setAuthId(at > 0 ? d.authId().substring(0, at) : d.authId());
+    CreateDeviceRequest.Builder r = CreateDeviceRequest.newBuilder().setDeviceId(d.deviceId())
+        .setDevice(Device.newBuilder().setProfile(profile).setEnabled(true));
+    ByteString psk = ByteString.copyFrom(d.secret(), StandardCharsets.UTF_8);
     if (d.credential() == CredentialPolicy.Type.DTLS_PSK) {
-      c.setPsk(ByteString.copyFrom(d.secret(), StandardCharsets.UTF_8));
+      r.addCredentials(c.setPsk(psk));
     } else {
-      c.setPassword(d.secret());
+      r.addCredentials(c.clone().setPassword(d.secret()));
+      if (psk.size() <= MAX_PSK_BYTES) {
+        // PASSWORD templates promise CoAP over DTLS with the same identity and secret as PSK.
+        r.addCredentials(c.setPsk(psk));
+      }
     }
-    return CreateDeviceRequest.newBuilder().setDeviceId(d.deviceId())
-        .setDevice(Device.newBuilder().setProfile(profile).setEnabled(true)).addCredentials(c).build();
+    return r.build();
   }
 
   /**
