@@ -143,6 +143,8 @@ public final class DeviceHubModule implements ServiceModule {
           context.session(), keyspace, context.registry());
       // Not ready while Hono's Kafka is unreachable or refuses our TLS/SASL settings (the reason is in the body).
       context.ops().addReadinessCheck("hono-kafka", 1000, honoConnector::readiness);
+      // Commands for devices of the Hono tenants go out through Hono's command topics; responses come back there.
+      commandRouter.addTransport(honoConnector.commands(commandRouter));
     }
     return mqttServer.start(tlsOptions())
         .compose(v -> honoConnector == null ? Future.succeededFuture() : honoConnector.start());

@@ -1,6 +1,8 @@
 package io.iiot.devicehub.transport.hono;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import io.iiot.devicehub.command.CommandResponses;
+import io.iiot.devicehub.command.CommandTransport;
 import io.iiot.devicehub.domain.Endpoint;
 import io.iiot.devicehub.domain.HonoMessage;
 import io.iiot.devicehub.domain.PayloadMapper;
@@ -60,6 +62,8 @@ public final class HonoConnector {
   private volatile AsyncHandlingAutoCommitKafkaConsumer<Buffer> consumer;
   private volatile boolean consuming;
   private volatile boolean stopping;
+  private final MeterRegistry registry;
+  private HonoCommands commands;
   private Admin admin;
   private Context context;
   private long lagTimer = -1;
@@ -72,6 +76,7 @@ public final class HonoConnector {
     this.settings = settings;
     this.handler = new HonoRecordHandler(vertx, cache, mapper, writer, new DeadLetters(session, keyspace), settings,
         registry);
+    this.registry = registry;
     this.connection = new KafkaConnectionState(settings, registry);
     for (String tenant : settings.tenants()) {
       AtomicLong lag = new AtomicLong();
@@ -112,7 +117,21 @@ public final class HonoConnector {
     lagTimer = vertx.setPeriodic(LAG_REFRESH_MS, id -> refreshLag());
     context = vertx.getOrCreateContext();
     startConsumer();
+    if (commands != null) {
+      commands.start().onFailure(err -> LOG.error("Hono command sender did not start: {}", err.getMessage()));
+    }
     return Future.succeededFuture();
+  }
+
+  /**
+   * The path for commands to devices of the Hono tenants (Hono's command topics), storing their responses through
+   * {@code responses}; register it with the command router. Call before {@link #start()}, which starts it too.
+   */
+  public CommandTransport commands(CommandResponses responses) {
+    if (commands == null) {
+      commands = new HonoCommands(vertx, settings, responses, registry);
+    }
+    return commands;
   }
 
   /** Ready once the consumer has joined its group and the latest probe of the brokers succeeded. */
@@ -182,7 +201,9 @@ public final class HonoConnector {
       vertx.cancelTimer(lagTimer);
     }
     AsyncHandlingAutoCommitKafkaConsumer<Buffer> c = consumer;
-    Future<Void> stopped = c == null ? Future.succeededFuture() : c.stop().recover(err -> Future.succeededFuture());
+    Future<Void> stopped = Future.join(
+        c == null ? Future.succeededFuture() : c.stop().recover(err -> Future.succeededFuture()),
+        commands == null ? Future.succeededFuture() : commands.stop()).mapEmpty();
     return stopped.onComplete(v -> {
       if (admin != null) {
         admin.close(java.time.Duration.ofSeconds(5));
