@@ -83,4 +83,12 @@ public final class BufWriter {
   public byte[] toByteArray() {
     return Arrays.copyOf(buf, len);
   }
+
+  /**
+   * The bytes written, without a copy when the writer was sized exactly (the hot answer path sizes it so). The
+   * writer must not be used afterwards.
+   */
+  public byte[] finish() {
+    return len == buf.length ? buf : Arrays.copyOf(buf, len);
+  }
 }

@@ -72,8 +72,26 @@ public final class HandleRequestProcessor {
   private final SecureRandom random = new SecureRandom();
   private volatile SiteRecord site;
 
-  /** A message to send: its envelope (message id 0, flags 0) and bytes. */
-  public record Encoded(Envelope envelope, byte[] message) {}
+  /**
+   * A message to send: its envelope (message id 0) and the wire bytes, that envelope followed by the message, in one
+   * array that TCP writes as it is and UDP sends as one datagram when the message fits.
+   */
+  public record Encoded(Envelope envelope, byte[] wire) {
+    static Encoded of(Response r, byte[] wire, int envFlags) {
+      Envelope env = r.envelope(0, wire.length - Envelope.SIZE, envFlags);
+      env.encode(wire, 0);
+      return new Encoded(env, wire);
+    }
+
+    public int messageLength() {
+      return wire.length - Envelope.SIZE;
+    }
+
+    /** The message without its envelope (a copy). */
+    public byte[] message() {
+      return java.util.Arrays.copyOfRange(wire, Envelope.SIZE, wire.length);
+    }
+  }
 
   public HandleRequestProcessor(Vertx vertx, HandleStore store, AuthState auth, ServerKeys keys, String nodePrefix,
       SiteRecord site, int maxInFlight) {
@@ -118,8 +136,7 @@ public final class HandleRequestProcessor {
     Version v = Version.negotiate(env);
     Response r = new Response(v, 0, env.requestId(), 0, RC_PROTOCOL_ERROR, 0, site.serial(), null,
         Response.errorBody(why), false);
-    byte[] msg = r.encode(null);
-    return new Encoded(r.envelope(0, msg.length, 0), msg);
+    return Encoded.of(r, r.encodeWire(null), 0);
   }
 
   /**
@@ -147,8 +164,7 @@ public final class HandleRequestProcessor {
     int rc = ResponseCodes.isKnown(e.responseCode()) ? e.responseCode() : RC_PROTOCOL_ERROR;
     Response r = new Response(v, 0, env.requestId(), 0, rc, 0, site.serial(), null,
         Response.errorBody(String.valueOf(e.getMessage())), false);
-    byte[] msg = r.encode(null);
-    return new Encoded(r.envelope(0, msg.length, 0), msg);
+    return Encoded.of(r, r.encodeWire(null), 0);
   }
 
   /** Processes one request message. */
@@ -166,6 +182,16 @@ public final class HandleRequestProcessor {
     } catch (RuntimeException e) {
       LOG.warn("Handle request opcode {} failed", m.opCode(), e);
       f = Future.succeededFuture(List.of(error(ctx, m.opCode(), RC_ERROR, "internal error")));
+    }
+    if (f.succeeded()) {
+      // answered at once (cache hits, errors): no future chain per request
+      List<Response> rs = f.result();
+      byte[] key = sessionKeyToEncryptFor(m);
+      if (key == null && !signs(rs)) {
+        List<Encoded> out = encodeNow(rs, null);
+        inFlight.decrementAndGet();
+        return Future.succeededFuture(out);
+      }
     }
     return f.recover(err -> {
       if (err instanceof HandleCodecException hce) {
@@ -821,27 +847,39 @@ public final class HandleRequestProcessor {
   }
 
   private Future<List<Encoded>> encode(List<Response> responses, byte[] sessionKey) {
-    boolean sign = responses.stream().anyMatch(Response::sign);
-    if (!sign && sessionKey == null) {
+    if (sessionKey == null && !signs(responses)) {
       return Future.succeededFuture(encodeNow(responses, null));
     }
     return vertx.executeBlocking(() -> encodeNow(responses, sessionKey), false);
+  }
+
+  private static boolean signs(List<Response> responses) {
+    for (int i = 0; i < responses.size(); i++) {
+      if (responses.get(i).sign()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Encodes, signs when asked (CT), then encrypts the signed message when {@code sessionKey} is given. */
   private List<Encoded> encodeNow(List<Response> responses, byte[] sessionKey) {
     List<Encoded> out = new ArrayList<>(responses.size());
     for (Response r : responses) {
-      byte[] msg = r.encode(keys);
+      byte[] wire = r.encodeWire(keys);
       if (sessionKey != null && r.sessionId() != 0) {
+        byte[] enc;
         try {
-          msg = SessionCipher.encrypt(sessionKey, r.version(), msg);
+          enc = SessionCipher.encrypt(sessionKey, r.version(),
+              java.util.Arrays.copyOfRange(wire, Envelope.SIZE, wire.length));
         } catch (java.security.GeneralSecurityException e) {
           throw new IllegalStateException("AES unavailable", e);
         }
-        out.add(new Encoded(r.envelope(0, msg.length, Envelope.EC), msg));
+        wire = new byte[Envelope.SIZE + enc.length];
+        System.arraycopy(enc, 0, wire, Envelope.SIZE, enc.length);
+        out.add(Encoded.of(r, wire, Envelope.EC));
       } else {
-        out.add(new Encoded(r.envelope(0, msg.length, 0), msg));
+        out.add(Encoded.of(r, wire, 0));
       }
     }
     return out;

@@ -1,5 +1,6 @@
 package io.iiot.resolver.transport.handle;
 
+import io.netty.buffer.Unpooled;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -88,10 +89,20 @@ public final class HandleTcpServer {
       if (!keepAlive) {
         closing[0] = true;
       }
+      Future<List<HandleRequestProcessor.Encoded>> answer = processor.process(m, false);
+      if (answer.succeeded() && tail[0].isComplete()) {
+        // answered at once and nothing earlier still pending: write now, in order, without a future chain
+        Buffer b = wire(answer.result());
+        if (keepAlive) {
+          socket.write(b, null);
+        } else {
+          tail[0] = socket.end(b);
+        }
+        return;
+      }
       if (inProgress.incrementAndGet() >= MAX_PIPELINED) {
         socket.pause();
       }
-      Future<List<HandleRequestProcessor.Encoded>> answer = processor.process(m, false);
       enqueue(socket, tail, answer.andThen(x -> {
         if (inProgress.getAndDecrement() == MAX_PIPELINED) {
           socket.resume();
@@ -106,12 +117,21 @@ public final class HandleTcpServer {
   private static void enqueue(NetSocket socket, Future<Void>[] tail,
       Future<List<HandleRequestProcessor.Encoded>> answer, boolean keepAlive) {
     tail[0] = tail[0].transform(prev -> answer).compose(out -> {
-      Buffer b = Buffer.buffer();
-      for (HandleRequestProcessor.Encoded e : out) {
-        b.appendBytes(e.envelope().encode()).appendBytes(e.message());
-      }
+      Buffer b = wire(out);
       return keepAlive ? socket.write(b) : socket.end(b);
     }, err -> socket.close());
+  }
+
+  /** Envelope + message of each answer, back to back; one answer is wrapped without a copy. */
+  private static Buffer wire(List<HandleRequestProcessor.Encoded> out) {
+    if (out.size() == 1) {
+      return Buffer.buffer(Unpooled.wrappedBuffer(out.get(0).wire()));
+    }
+    Buffer b = Buffer.buffer();
+    for (HandleRequestProcessor.Encoded e : out) {
+      b.appendBytes(e.wire());
+    }
+    return b;
   }
 
   public Future<Void> close() {

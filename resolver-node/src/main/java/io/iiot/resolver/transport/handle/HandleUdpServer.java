@@ -1,5 +1,6 @@
 package io.iiot.resolver.transport.handle;
 
+import io.netty.buffer.Unpooled;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -147,6 +148,11 @@ public final class HandleUdpServer {
 
   /** Sends one message, split into ≤ 512-byte datagrams when it does not fit one. */
   private void send(HandleRequestProcessor.Encoded enc, SocketAddress to) {
+    if (enc.messageLength() <= Limits.MAX_UDP_DATA) {
+      // the common case: the encoded bytes are the datagram, wrapped without a copy
+      socket.send(Buffer.buffer(Unpooled.wrappedBuffer(enc.wire())), to.port(), to.host());
+      return;
+    }
     for (Buffer b : datagrams(enc)) {
       socket.send(b, to.port(), to.host());
     }
@@ -157,16 +163,20 @@ public final class HandleUdpServer {
    * encrypted with the session key) is kept in every slice.
    */
   public static java.util.List<Buffer> datagrams(HandleRequestProcessor.Encoded enc) {
-    byte[] msg = enc.message();
-    int count = Math.max(1, (msg.length + Limits.MAX_UDP_DATA - 1) / Limits.MAX_UDP_DATA);
-    int flags = (enc.envelope().flags() & Envelope.EC) | (count > 1 ? Envelope.TC : 0);
+    int length = enc.messageLength();
+    if (length <= Limits.MAX_UDP_DATA) {
+      return java.util.List.of(Buffer.buffer(enc.wire()));
+    }
+    byte[] wire = enc.wire();
+    int count = (length + Limits.MAX_UDP_DATA - 1) / Limits.MAX_UDP_DATA;
+    int flags = (enc.envelope().flags() & Envelope.EC) | Envelope.TC;
     java.util.List<Buffer> out = new java.util.ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       int off = i * Limits.MAX_UDP_DATA;
-      int len = Math.min(Limits.MAX_UDP_DATA, msg.length - off);
+      int len = Math.min(Limits.MAX_UDP_DATA, length - off);
       byte[] pkt = new byte[Limits.ENVELOPE_SIZE + len];
-      enc.envelope().withMessage(i, msg.length, flags).encode(pkt, 0);
-      System.arraycopy(msg, off, pkt, Limits.ENVELOPE_SIZE, len);
+      enc.envelope().withMessage(i, length, flags).encode(pkt, 0);
+      System.arraycopy(wire, Envelope.SIZE + off, pkt, Limits.ENVELOPE_SIZE, len);
       out.add(Buffer.buffer(pkt));
     }
     return out;

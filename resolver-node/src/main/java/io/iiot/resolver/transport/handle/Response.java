@@ -33,12 +33,22 @@ public record Response(Version version, int sessionId, int requestId, int opCode
 
   /** Header + body + credential section. {@code signer} is used when {@link #sign()} is set. */
   public byte[] encode(Signer signer) {
+    byte[] wire = encodeWire(signer);
+    return java.util.Arrays.copyOfRange(wire, Envelope.SIZE, wire.length);
+  }
+
+  /**
+   * {@link Envelope#SIZE} bytes left for the envelope (the caller writes it, once the length is known), then header +
+   * body + credential section: what goes on the wire, in one array sized exactly when unsigned.
+   */
+  public byte[] encodeWire(Signer signer) {
     int flags = opFlags & ~ResponseCodes.FLAG_RD;
     if (digest != null) {
       flags |= ResponseCodes.FLAG_RD;
     }
     int bodyLength = (digest == null ? 0 : digest.length) + body.length;
-    BufWriter w = new BufWriter(Limits.HEADER_SIZE + bodyLength + (sign ? 400 : 4));
+    BufWriter w = new BufWriter(Envelope.SIZE + Limits.HEADER_SIZE + bodyLength + (sign ? 400 : 4));
+    w.raw(NO_ENVELOPE);
     w.int4(opCode).int4(responseCode).int4(flags).u16(siteSerial).u8(0).u8(0)
         .int4((int) (System.currentTimeMillis() / 1000) + VALIDITY_SECONDS).int4(bodyLength);
     if (digest != null) {
@@ -48,13 +58,15 @@ public record Response(Version version, int sessionId, int requestId, int opCode
     if (sign && signer != null) {
       byte[] hb = w.toByteArray();
       byte[] data = Credential.signedData(version, Version.HIGHEST.major(), Version.HIGHEST.minor(), sessionId,
-          requestId, 0, hb, hb.length);
+          requestId, 0, java.util.Arrays.copyOfRange(hb, Envelope.SIZE, hb.length), hb.length - Envelope.SIZE);
       w.bytes(signer.sign(version, data).encode());
     } else {
       w.int4(0);
     }
-    return w.toByteArray();
+    return w.finish();
   }
+
+  private static final byte[] NO_ENVELOPE = new byte[Envelope.SIZE];
 
   /** The envelope for a message of {@code length} bytes of this answer. */
   public Envelope envelope(int messageId, int length, int envFlags) {
