@@ -80,7 +80,10 @@ final class MqttConnection {
   }
 
   void start() {
-    endpoint.exceptionHandler(err -> LOG.debug("MQTT client {}: {}", endpoint.clientIdentifier(), err.toString()));
+    endpoint.exceptionHandler(err -> {
+      metrics.protocolError(err);
+      LOG.debug("MQTT client {}: {}", endpoint.clientIdentifier(), err.toString());
+    });
     // Set before authenticating: a client may leave while its password is being checked.
     endpoint.closeHandler(v -> onClose());
     if (endpoint.auth() == null) {

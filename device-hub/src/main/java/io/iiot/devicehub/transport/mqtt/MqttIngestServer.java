@@ -62,7 +62,11 @@ public final class MqttIngestServer {
     server.endpointHandler(endpoint ->
         new MqttConnection(vertx, endpoint, authenticator, ingest, metrics, settings.maxUnacked(), commands,
             registry).start());
-    server.exceptionHandler(err -> LOG.debug("MQTT: {}", err.toString()));
+    // Errors before CONNECT was read (a malformed or oversized first packet) arrive here, later ones at the endpoint.
+    server.exceptionHandler(err -> {
+      metrics.protocolError(err);
+      LOG.debug("MQTT: {}", err.toString());
+    });
     return server.listen().onSuccess(s -> {
       servers.add(s);
       LOG.info("MQTT{} listening on {}:{}", options.isSsl() ? " over TLS" : "", options.getHost(), s.actualPort());

@@ -7,7 +7,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * MQTT meters: {@code devicehub_messages_total{transport="mqtt",qos,outcome}} (outcome {@code stored} or an
  * {@code IngestException.Kind} in lower case), {@code devicehub_mqtt_connects_total{result}} and the gauge
- * {@code devicehub_mqtt_connections}.
+ * {@code devicehub_mqtt_connections}, and {@code devicehub_mqtt_protocol_errors_total{kind}}: packets the MQTT codec
+ * could not read ({@code malformed}) or cut because they exceed {@code mqtt.max-message-bytes} ({@code too_large});
+ * either ends the connection.
  */
 final class MqttMetrics {
   private final MeterRegistry registry;
@@ -21,6 +23,18 @@ final class MqttMetrics {
   void message(int qos, String outcome) {
     Counter.builder("devicehub.messages").tag("transport", "mqtt").tag("qos", Integer.toString(qos))
         .tag("outcome", outcome).register(registry).increment();
+  }
+
+  /** Counts a decoder failure reported by Vert.x/Netty; other errors (resets, TLS) are not bad packets. */
+  void protocolError(Throwable err) {
+    String kind = null;
+    for (Throwable e = err; e != null && kind == null; e = e.getCause()) {
+      kind = e instanceof io.netty.handler.codec.TooLongFrameException ? "too_large"
+          : e instanceof io.netty.handler.codec.DecoderException ? "malformed" : null;
+    }
+    if (kind != null) {
+      Counter.builder("devicehub.mqtt.protocol.errors").tag("kind", kind).register(registry).increment();
+    }
   }
 
   void connect(String result) {
