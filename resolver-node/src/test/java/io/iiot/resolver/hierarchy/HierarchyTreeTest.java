@@ -160,6 +160,31 @@ class HierarchyTreeTest {
   }
 
   @Test
+  void recursionReassemblesMultiDatagramAnswersAndKeepsThemNoLongerThanTheirTtl() throws Exception {
+    // 3,000 bytes of data: the enterprise answers in numbered datagrams, the top's client reassembles them
+    String big = "88.101.5/CNC-BIG";
+    byte[] blob = new byte[3_000];
+    java.util.Arrays.fill(blob, (byte) 'x');
+    HandleValue shortLived = new HandleValue(2, "NOTE", "short-lived");
+    shortLived.setTTL(2);
+    create(enterpriseSite, "0.NA/88.101.5", big, new HandleValue(1, "DATA", blob), shortLived,
+        admin("0.NA/88.101.5"));
+    long[] marks = marks();
+    AbstractResponse r = via(topSite).processRequest(request(big));
+    assertThat(r.responseCode).as(r.toString()).isEqualTo(AbstractMessage.RC_SUCCESS);
+    assertThat(((ResolutionResponse) r).getHandleValues()[0].getData()).isEqualTo(blob);
+    assertThat(path(top, marks[0])).containsExactly(step(big, "RECURSE", secondary, 302),
+        step(big, "RECURSE", enterprise, 1));
+
+    // cached for at most the smallest TTL (2 s): asked again after 3 s, the top resolves it again
+    Thread.sleep(3_000);
+    long[] again = marks();
+    assertThat(via(topSite).processRequest(request(big)).responseCode).isEqualTo(AbstractMessage.RC_SUCCESS);
+    assertThat(path(top, again[0])).containsExactly(step(big, "RECURSE", secondary, 302),
+        step(big, "RECURSE", enterprise, 1));
+  }
+
+  @Test
   void cnriClientWithTheTopAsItsRootResolvesThroughPrefixHandles() throws Exception {
     // the client's own chain (reference §3.1): 0.NA/88.101.5 at its root, then the handle at that prefix's site
     long[] marks = marks();
