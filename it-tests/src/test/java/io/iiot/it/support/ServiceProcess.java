@@ -29,6 +29,16 @@ public final class ServiceProcess implements AutoCloseable {
     return Path.of(System.getProperty("iiot.home", "..")).toAbsolutePath().normalize();
   }
 
+  /**
+   * Where the services' built layouts ({@code <module>/target/<module>.jar + lib}) are taken from: {@code
+   * -Diiot.services-home}, else the repository root. A separate checkout (git worktree) keeps a long run independent
+   * of rebuilds in the working tree.
+   */
+  public static Path servicesHome() {
+    String dir = System.getProperty("iiot.services-home", "");
+    return dir.isBlank() ? home() : Path.of(dir).toAbsolutePath().normalize();
+  }
+
   /** Every {@code *port} key of the service's YAML mapped to a free loopback port, as environment variables. */
   public static Map<String, String> freePorts(String service) throws IOException {
     Map<String, String> env = new HashMap<>();
@@ -42,14 +52,21 @@ public final class ServiceProcess implements AutoCloseable {
 
   /** The service's configuration as it would see it with {@code env}. */
   public static ServiceConfig config(String service, Map<String, String> env) throws IOException {
-    return PlatformLauncher.readConfig(service, home().resolve(service).resolve("target/" + service + ".jar"), env);
+    return PlatformLauncher.readConfig(service, servicesHome().resolve(service).resolve("target/" + service + ".jar"),
+        env);
   }
 
   public static ServiceProcess start(String service, Map<String, String> env) throws IOException {
-    Path module = home().resolve(service);
+    return start(service, env, List.of("-Xmx256M"));
+  }
+
+  /** Starts the service with these JVM options (heap size and the like). */
+  public static ServiceProcess start(String service, Map<String, String> env, List<String> jvmArgs)
+      throws IOException {
+    Path module = servicesHome().resolve(service);
     Path log = Path.of("target", "logs", service + "-" + System.nanoTime() + ".log").toAbsolutePath();
     ChildJvm jvm = ChildJvm.start(service, List.of(), Path.of(System.getProperty("java.home")),
-        List.of("-Xmx256M"), List.of(module.resolve("target/" + service + ".jar"), module.resolve("target/lib/*")),
+        jvmArgs, List.of(module.resolve("target/" + service + ".jar"), module.resolve("target/lib/*")),
         PlatformLauncher.MAINS.get(service), List.of(), env, log);
     return new ServiceProcess(jvm, log, Map.copyOf(env));
   }
