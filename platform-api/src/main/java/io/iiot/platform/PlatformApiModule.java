@@ -11,6 +11,7 @@ import io.iiot.base.runtime.ServiceModule;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.iiot.platform.api.ApiKeyApi;
+import io.iiot.platform.api.CommandApi;
 import io.iiot.platform.api.DeviceApi;
 import io.iiot.platform.api.IdentifierApi;
 import io.iiot.platform.api.OnboardingApi;
@@ -150,7 +151,8 @@ public final class PlatformApiModule implements ServiceModule {
           new OnboardingApi(tenants, templates, new RequestIdStore(context.session(), keyspace), onboarder),
           new DeviceApi(hub, tokens, hubDeadline.toMillis()),
           new IdentifierApi(resolver, resolverAuth, tenants, tokens, resolverDeadline.toMillis()),
-          new TelemetryApi(hub, replicas, tokens, hubDeadline.toMillis(), backendPool, streamBuffer));
+          new TelemetryApi(hub, replicas, tokens, hubDeadline.toMillis(), backendPool, streamBuffer),
+          new CommandApi(hub, tokens, hubDeadline.toMillis()));
       grpc = new GrpcServer(context.config().string("grpc.host"), context.config().port("grpc.port"), credentials,
           context.registry(), services.stream()
           .<BindableService>map(s -> () -> ServerInterceptors.intercept(s, auth)).toList()).start();

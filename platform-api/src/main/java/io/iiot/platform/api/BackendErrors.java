@@ -60,11 +60,29 @@ final class BackendErrors {
       case RESOURCE_EXHAUSTED -> GrpcErrors.error(Code.RESOURCE_EXHAUSTED, ErrorReason.BACKEND_UNAVAILABLE,
           backend + " is at its limit: " + why, Map.of("backend", backend));
       case PERMISSION_DENIED, FAILED_PRECONDITION -> GrpcErrors.error(Code.FAILED_PRECONDITION,
-          ErrorReason.BACKEND_UNAVAILABLE, backend + " refused: " + why, Map.of("backend", backend));
+          reason(s).orElse(ErrorReason.BACKEND_REFUSED), backend + " refused: " + why, Map.of("backend", backend));
       default -> GrpcErrors.error(Code.UNAVAILABLE, ErrorReason.BACKEND_UNAVAILABLE,
           backend + " did not answer (" + s.getStatus().getCode() + "); retry with backoff",
           Map.of("backend", backend));
     };
+  }
+
+  /** The back end's ErrorInfo reason when this API has the same one (e.g. DEVICE_NOT_CONNECTED). */
+  private static java.util.Optional<ErrorReason> reason(StatusRuntimeException s) {
+    com.google.rpc.Status st = StatusProto.fromThrowable(s);
+    if (st != null) {
+      for (com.google.protobuf.Any any : st.getDetailsList()) {
+        if (any.is(com.google.rpc.ErrorInfo.class)) {
+          try {
+            String r = any.unpack(com.google.rpc.ErrorInfo.class).getReason();
+            return java.util.Arrays.stream(ErrorReason.values()).filter(e -> e.name().equals(r)).findFirst();
+          } catch (com.google.protobuf.InvalidProtocolBufferException ignored) {
+            // no reason from an unreadable detail
+          }
+        }
+      }
+    }
+    return java.util.Optional.empty();
   }
 
   private static List<FieldViolation> violations(StatusRuntimeException s) {

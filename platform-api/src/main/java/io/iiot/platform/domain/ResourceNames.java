@@ -18,6 +18,7 @@ public final class ResourceNames {
   private static final Pattern TENANT_TEMPLATE = Pattern.compile("tenants/([^/]+)/templates/([^/]+)");
   private static final Pattern API_KEY = Pattern.compile("tenants/([^/]+)/apiKeys/([^/]+)");
   private static final Pattern DEVICE = Pattern.compile("tenants/([^/]+)/devices/([^/]+)");
+  private static final Pattern COMMAND = Pattern.compile("tenants/([^/]+)/devices/([^/]+)/commands/([0-9a-f]{1,64})");
   private static final Pattern IDENTIFIER = Pattern.compile("tenants/([^/]+)/identifiers/([^/]+)");
   /** {device}: as device-hub (and onboarding's machine ids) allow. */
   public static final Pattern DEVICE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}");
@@ -71,6 +72,16 @@ public final class ResourceNames {
       throw new InvalidRequestException(field, "must be tenants/{tenant}/devices/{device}, was '" + name + "'");
     }
     return new String[] {m.group(1), m.group(2)};
+  }
+
+  /** {tenant, device, command id} of "tenants/{tenant}/devices/{device}/commands/{command}". */
+  public static String[] parseCommand(String name, String field) {
+    Matcher m = COMMAND.matcher(name);
+    if (!m.matches() || !TENANT_ID.matcher(m.group(1)).matches() || !DEVICE_ID.matcher(m.group(2)).matches()) {
+      throw new InvalidRequestException(field, "must be tenants/{tenant}/devices/{device}/commands/{command}, was '"
+          + name + "'");
+    }
+    return new String[] {m.group(1), m.group(2), m.group(3)};
   }
 
   /** {tenant, encoded suffix} of "tenants/{tenant}/identifiers/{suffix}", or INVALID_ARGUMENT on {@code field}. */
