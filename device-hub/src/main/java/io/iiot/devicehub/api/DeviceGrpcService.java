@@ -16,6 +16,7 @@ import io.iiot.device.v1.ListDevicesResponse;
 import io.iiot.device.v1.Metric;
 import io.iiot.device.v1.PutDeviceProfileRequest;
 import io.iiot.device.v1.PutTenantRequest;
+import io.iiot.devicehub.domain.CertificateFingerprint;
 import io.iiot.devicehub.domain.Device;
 import io.iiot.devicehub.domain.MetricSpec;
 import io.iiot.devicehub.domain.MetricType;
@@ -142,6 +143,14 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
           throw ApiErrors.alreadyExists("credential", authId + "@" + tenant);
         }
       }
+      for (CreateDeviceRequest r : requests) {
+        for (Credential c : r.getCredentialsList()) {
+          if (c.hasX509Sha256Fingerprint() && await(registry.certificateOwner(
+              CertificateFingerprint.normalize(c.getX509Sha256Fingerprint()))).isPresent()) {
+            throw ApiErrors.alreadyExists("credential", "x509 " + c.getX509Sha256Fingerprint());
+          }
+        }
+      }
       BatchCreateDevicesResponse.Builder created = BatchCreateDevicesResponse.newBuilder();
       Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
       for (CreateDeviceRequest r : requests) {
@@ -153,6 +162,9 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
           String authId = c.getAuthId().isEmpty() ? d.deviceId() : c.getAuthId();
           if (c.hasPassword()) {
             await(registry.putPassword(tenant, authId, d.deviceId(), hasher.hash(c.getPassword())));
+          } else if (c.hasX509Sha256Fingerprint()) {
+            await(registry.putCertificate(tenant, authId, d.deviceId(),
+                CertificateFingerprint.normalize(c.getX509Sha256Fingerprint())));
           } else {
             await(registry.putPsk(tenant, authId, d.deviceId(), c.getPsk().toByteArray()));
           }
@@ -211,7 +223,14 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
             v.add(cat + ".psk", "8 to 64 bytes");
           }
         }
-        default -> v.add(cat, "set password or psk");
+        case X509_SHA256_FINGERPRINT -> {
+          try {
+            CertificateFingerprint.normalize(c.getX509Sha256Fingerprint());
+          } catch (IllegalArgumentException e) {
+            v.add(cat + ".x509_sha256_fingerprint", e.getMessage());
+          }
+        }
+        default -> v.add(cat, "set password, psk or x509_sha256_fingerprint");
       }
     }
   }

@@ -55,6 +55,28 @@ public final class DeviceAuthenticator {
         .exceptionally(err -> new Outcome(Result.UNAVAILABLE, null));
   }
 
+  /**
+   * A client certificate presented in the TLS handshake (MQTT 8883): its SHA-256 fingerprint must be a registered
+   * credential and its subject CN that credential's auth id. The TLS layer accepted the certificate without a CA: the
+   * registered fingerprint is what is trusted.
+   */
+  public CompletionStage<Outcome> authenticateCertificate(java.security.cert.X509Certificate cert) {
+    String fingerprint;
+    String cn;
+    try {
+      fingerprint = io.iiot.devicehub.domain.CertificateFingerprint.of(cert.getEncoded());
+      cn = io.iiot.devicehub.domain.CertificateFingerprint.commonName(
+          cert.getSubjectX500Principal().getName(javax.security.auth.x500.X500Principal.RFC2253));
+    } catch (java.security.cert.CertificateEncodingException e) {
+      return CompletableFuture.completedFuture(new Outcome(Result.BAD_CREDENTIALS, null));
+    }
+    return cache.registry().certificateOwner(fingerprint)
+        .thenCompose(owner -> owner.isEmpty() || !owner.get().authId().equals(cn)
+            ? CompletableFuture.completedFuture(new Outcome(Result.BAD_CREDENTIALS, null))
+            : enabled(new DeviceRef(owner.get().tenant(), owner.get().deviceId())))
+        .exceptionally(err -> new Outcome(Result.UNAVAILABLE, null));
+  }
+
   /** Accepts a device already identified by its transport (a DTLS PSK handshake) if it and its tenant are enabled. */
   public CompletionStage<Outcome> enabled(DeviceRef ref) {
     return cache.tenant(ref.tenant()).thenCombine(cache.device(ref.tenant(), ref.deviceId()),

@@ -28,6 +28,7 @@ public final class DeviceRegistry {
   /** Credential types, as stored. */
   public static final String PASSWORD = "hashed-password";
   public static final String PSK = "psk";
+  public static final String X509 = "x509-fingerprint";
 
   private final CqlSession session;
   private final PreparedStatement insertTenant;
@@ -41,6 +42,8 @@ public final class DeviceRegistry {
   private final PreparedStatement selectAuthId;
   private final PreparedStatement insertCredential;
   private final PreparedStatement selectCredential;
+  private final PreparedStatement insertFingerprint;
+  private final PreparedStatement selectFingerprint;
 
   public DeviceRegistry(CqlSession session, String keyspace) {
     this.session = session;
@@ -65,6 +68,10 @@ public final class DeviceRegistry {
         + " VALUES (?, ?, ?, ?, ?, ?)");
     selectCredential = session.prepare("SELECT device_id, secret, key FROM " + ks
         + "credentials WHERE tenant = ? AND auth_id = ? AND type = ?");
+    insertFingerprint = session.prepare("INSERT INTO " + ks + "x509_fingerprints (fingerprint, tenant, auth_id,"
+        + " device_id) VALUES (?, ?, ?, ?)");
+    selectFingerprint = session.prepare("SELECT tenant, auth_id, device_id FROM " + ks
+        + "x509_fingerprints WHERE fingerprint = ?");
   }
 
   public CompletionStage<Void> putTenant(Tenant tenant) {
@@ -141,6 +148,21 @@ public final class DeviceRegistry {
 
   public CompletionStage<Void> putPsk(String tenant, String authId, String deviceId, byte[] key) {
     return exec(insertCredential.bind(tenant, authId, PSK, deviceId, null, ByteBuffer.wrap(key)));
+  }
+
+  /** Stores a client-certificate credential: by auth id, and by fingerprint for the TLS login. */
+  public CompletionStage<Void> putCertificate(String tenant, String authId, String deviceId, String fingerprint) {
+    return exec(BatchStatement.newInstance(BatchType.LOGGED)
+        .add(insertCredential.bind(tenant, authId, X509, deviceId, fingerprint, null))
+        .add(insertFingerprint.bind(fingerprint, tenant, authId, deviceId)));
+  }
+
+  /** Who a certificate fingerprint belongs to. */
+  public record CertificateOwner(String tenant, String authId, String deviceId) {}
+
+  public CompletionStage<Optional<CertificateOwner>> certificateOwner(String fingerprint) {
+    return session.executeAsync(selectFingerprint.bind(fingerprint)).thenApply(rs -> Optional.ofNullable(rs.one())
+        .map(r -> new CertificateOwner(r.getString("tenant"), r.getString("auth_id"), r.getString("device_id"))));
   }
 
   /** The credential of {@code authId@tenant} of the given type, if any. */

@@ -86,6 +86,13 @@ final class MqttConnection {
     });
     // Set before authenticating: a client may leave while its password is being checked.
     endpoint.closeHandler(v -> onClose());
+    java.security.cert.X509Certificate cert = clientCertificate();
+    if (cert != null && (endpoint.auth() == null || endpoint.auth().getUsername() == null
+        || endpoint.auth().getUsername().isEmpty())) {
+      authenticator.authenticateCertificate(cert)
+          .whenComplete((outcome, err) -> context.runOnContext(v -> connected(outcome)));
+      return;
+    }
     if (endpoint.auth() == null) {
       refuse("bad_credentials", MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD,
           MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD);
@@ -93,6 +100,19 @@ final class MqttConnection {
     }
     authenticator.authenticate(endpoint.auth().getUsername(), endpoint.auth().getPassword())
         .whenComplete((outcome, err) -> context.runOnContext(v -> connected(outcome)));
+  }
+
+  /** The client certificate of a TLS connection that presented one, else null. */
+  private java.security.cert.X509Certificate clientCertificate() {
+    if (!endpoint.isSsl() || endpoint.sslSession() == null) {
+      return null;
+    }
+    try {
+      java.security.cert.Certificate[] chain = endpoint.sslSession().getPeerCertificates();
+      return chain.length > 0 && chain[0] instanceof java.security.cert.X509Certificate x ? x : null;
+    } catch (javax.net.ssl.SSLPeerUnverifiedException noCertificate) {
+      return null;
+    }
   }
 
   private void connected(DeviceAuthenticator.Outcome outcome) {

@@ -46,8 +46,12 @@ public final class MqttIngestServer {
     if (tls == null || settings.tlsPort() == 0) {
       return plain.mapEmpty();
     }
-    return plain.compose(p -> listen(options().setPort(settings.tlsPort()).setSsl(true).setKeyCertOptions(tls)))
-        .mapEmpty();
+    // Client certificates are asked for, not required (password logins stay possible on 8883), and accepted without a
+    // CA: the device is then known only if the certificate's SHA-256 fingerprint is a registered credential
+    // (DeviceAuthenticator#authenticateCertificate), which is the trust decision.
+    return plain.compose(p -> listen(options().setPort(settings.tlsPort()).setSsl(true).setKeyCertOptions(tls)
+        .setClientAuth(io.vertx.core.http.ClientAuth.REQUEST)
+        .setTrustOptions(io.vertx.core.net.TrustOptions.wrap(new FingerprintTrust())))).mapEmpty();
   }
 
   private MqttServerOptions options() {

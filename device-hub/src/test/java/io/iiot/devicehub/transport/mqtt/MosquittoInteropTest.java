@@ -95,4 +95,53 @@ class MosquittoInteropTest {
     assertThat(cli.exit()).as(cli.output()).isZero();
     assertThat(hub.stored("sensor1", ts)).contains(ts.plusMillis(7).toEpochMilli() + " status tls");
   }
+
+  /** A self-signed client certificate made with openssl; returns {certificate, key} paths. */
+  private static java.nio.file.Path[] clientCertificate(String cn) throws Exception {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("client-cert");
+    java.nio.file.Path cert = dir.resolve("cert.pem");
+    java.nio.file.Path key = dir.resolve("key.pem");
+    Cli made = Cli.run(List.of("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+        "-nodes", "-keyout", key.toString(), "-out", cert.toString(), "-subj", "/CN=" + cn, "-days", "1"));
+    assertThat(made.exit()).as(made.output()).isZero();
+    return new java.nio.file.Path[] {cert, key};
+  }
+
+  private Cli pubWithCertificate(java.nio.file.Path[] cert, String message) throws Exception {
+    return Cli.run(List.of("mosquitto_pub", "-d", "-h", "localhost", "-p", Integer.toString(hub.mqttTlsPort),
+        "--cafile", hub.module.devTls().certPem().toString(), "--cert", cert[0].toString(), "--key",
+        cert[1].toString(), "-V", "mqttv311", "-q", "1", "-t", "telemetry", "-m", message));
+  }
+
+  @Test
+  void aClientCertificateRegisteredByItsFingerprintLogsInWithoutPassword() throws Exception {
+    java.nio.file.Path[] cert = clientCertificate("certpump");
+    Cli fp = Cli.run(List.of("openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in", cert[0].toString()));
+    String fingerprint = fp.output().trim().substring(fp.output().indexOf('=') + 1);
+    io.grpc.ManagedChannel ch = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
+        .forAddress("127.0.0.1", hub.module.grpcPort()).usePlaintext().build();
+    try {
+      // Provisioned like platform-api does: the certificate's fingerprint as the device's credential.
+      io.iiot.device.v1.DeviceServiceGrpc.newBlockingStub(ch).batchCreateDevices(
+          io.iiot.device.v1.BatchCreateDevicesRequest.newBuilder().setParent("tenants/" + hub.tenant)
+              .addRequests(io.iiot.device.v1.CreateDeviceRequest.newBuilder().setDeviceId("certpump")
+                  .setDevice(io.iiot.device.v1.Device.newBuilder().setProfile("pump").setEnabled(true))
+                  .addCredentials(io.iiot.device.v1.Credential.newBuilder().setX509Sha256Fingerprint(fingerprint)))
+              .build());
+    } finally {
+      ch.shutdownNow();
+    }
+    long t = ts.plusMillis(11).toEpochMilli();
+
+    Cli ok = pubWithCertificate(cert, "{\"ts\": " + t + ", \"temperature\": 12.5}");
+
+    assertThat(ok.exit()).as(ok.output()).isZero();
+    assertThat(ok.output()).contains("received PUBACK");
+    assertThat(hub.stored("certpump", ts)).contains(t + " temperature 12.5");
+
+    // The same subject with another key: its fingerprint is not registered.
+    Cli refused = pubWithCertificate(clientCertificate("certpump"), "{\"temperature\": 1}");
+    assertThat(refused.exit()).as(refused.output()).isNotZero();
+    assertThat(refused.output()).containsIgnoringCase("refused");
+  }
 }
