@@ -54,6 +54,7 @@ public final class HandleStore {
   private final PreparedStatement insertPrefix;
   private final PreparedStatement deletePrefix;
   private final PreparedStatement listPrefix;
+  private final PreparedStatement existing;
   private final Cache<String, Optional<HandleRecord>> cache;
   private final long maxAgeNanos;
 
@@ -74,6 +75,7 @@ public final class HandleStore {
         "INSERT INTO " + ks + "handles_by_prefix (prefix, handle, spelling) VALUES (?,?,?)");
     deletePrefix = session.prepare("DELETE FROM " + ks + "handles_by_prefix WHERE prefix = ? AND handle = ?");
     listPrefix = session.prepare("SELECT spelling FROM " + ks + "handles_by_prefix WHERE prefix = ?");
+    existing = session.prepare("SELECT handle FROM " + ks + "handles WHERE handle IN ? PER PARTITION LIMIT 1");
     this.maxAgeNanos = cacheMaxAge.toNanos();
     this.cache = Caffeine.newBuilder()
         .maximumSize(cacheSize)
@@ -228,6 +230,52 @@ public final class HandleStore {
     return exec(valueRows(b, key, values).build())
         .compose(x -> exec(insertPrefix.bind(Handles.fold(Handles.prefix(handle)), key, handle)))
         .<Void>mapEmpty().andThen(x -> cache.invalidate(key));
+  }
+
+  /**
+   * Which of {@code handles} exist (as their folded keys), read from Cassandra in one multi-partition query: for bulk
+   * registration, which checks a chunk of handles at once instead of one read each. At most a few hundred per call.
+   */
+  public Future<java.util.Set<String>> existing(Collection<String> handles) {
+    List<String> keys = handles.stream().map(Handles::fold).distinct().toList();
+    return Future.fromCompletionStage(session.executeAsync(existing.bind(keys)))
+        .compose(rs -> existingPages(rs, new java.util.HashSet<>()));
+  }
+
+  private Future<java.util.Set<String>> existingPages(AsyncResultSet rs, java.util.Set<String> out) {
+    for (Row row : rs.currentPage()) {
+      out.add(row.getString(0));
+    }
+    if (rs.hasMorePages()) {
+      return Future.fromCompletionStage(rs.fetchNextPage()).compose(next -> existingPages(next, out));
+    }
+    return Future.succeededFuture(out);
+  }
+
+  /**
+   * Bulk form of {@link #importHandle}: each handle's partition (spelling and values) in one unlogged batch of its
+   * own, all written at once, then the prefix-index rows of those under {@code prefix} in one unlogged batch (one
+   * partition), so the index never lists a handle before it exists. Idempotent; no existence check.
+   */
+  public Future<Void> importHandles(String prefix, java.util.Map<String, List<HandleValue>> byHandle) {
+    List<Future<?>> writes = new ArrayList<>();
+    for (var e : byHandle.entrySet()) {
+      String key = Handles.fold(e.getKey());
+      cache.invalidate(key);
+      BatchStatementBuilder b = BatchStatement.builder(BatchType.UNLOGGED)
+          .addStatement(insertSpelling.bind(key, e.getKey()));
+      writes.add(exec(valueRows(b, key, e.getValue()).build()));
+    }
+    return Future.all(writes).compose(x -> {
+      if (byHandle.isEmpty()) {
+        return Future.<Void>succeededFuture();
+      }
+      BatchStatementBuilder idx = BatchStatement.builder(BatchType.UNLOGGED);
+      for (String h : byHandle.keySet()) {
+        idx.addStatement(insertPrefix.bind(Handles.fold(prefix), Handles.fold(h), h));
+      }
+      return exec(idx.build()).<Void>mapEmpty();
+    }).andThen(x -> byHandle.keySet().forEach(h -> cache.invalidate(Handles.fold(h))));
   }
 
   /** Writes (adds or overwrites by index) values of a handle. Idempotent. */

@@ -26,6 +26,10 @@ import java.util.Optional;
 public final class IdentifierRegistry {
   /** Reads/creates in flight at once in a batch: enough to keep Cassandra busy, well under the driver's limit. */
   static final int BATCH_IN_FLIGHT = 128;
+  /** Batch items read and written together: one existence read and one prefix-index write per chunk. */
+  static final int CHUNK = 200;
+  /** Chunks in flight at once (each writes up to {@link #CHUNK} partitions at once). */
+  static final int CHUNKS_IN_FLIGHT = 4;
   public static final int MAX_BATCH = 10_000;
 
   private final HandleStore handles;
@@ -109,8 +113,9 @@ public final class IdentifierRegistry {
     }).compose(x -> {
           if (!atomic) {
             markRepeats(drafts, results);
-            return each(drafts.size(), i -> results[i].ok() ? createUnconditionally(drafts.get(i), validators[i])
-                .map(o -> results[i] = o).mapEmpty() : Future.succeededFuture()).map(y -> Arrays.asList(results));
+            int chunks = (drafts.size() + CHUNK - 1) / CHUNK;
+            return each(chunks, c -> createChunk(prefix, drafts, validators, results, c * CHUNK,
+                Math.min(drafts.size(), (c + 1) * CHUNK)), CHUNKS_IN_FLIGHT).map(y -> Arrays.asList(results));
           }
           return atomicBatch(drafts, validators, results);
         });
@@ -159,22 +164,49 @@ public final class IdentifierRegistry {
   }
 
   /**
-   * The batch path: a plain read of the handle, then, if it is absent, plain idempotent writes of its partition and
-   * of the prefix index (no lightweight transaction: with the node's durable commit log one LWT per item caps a
-   * batch at ~150 items/s; plain writes group their fsyncs). An identifier that exists when the batch reads it is
-   * never overwritten (ALREADY_EXISTS), and a replayed batch is answered from its request id. What this gives up
-   * against {@link #register}'s LWT: a handle created through another path (Handle protocol, another call) in the
-   * milliseconds between this read and this write is overwritten by the batch item.
+   * The batch path, per chunk of {@link #CHUNK} items: one read of which of the chunk's handles exist, then plain
+   * idempotent writes of the absent ones (each handle's partition, then the chunk's prefix-index rows in one batch).
+   * No lightweight transaction: with the node's durable (batch-synced) commit log one LWT per item caps a batch at
+   * ~150 items/s, while plain writes share their fsyncs. An identifier that exists when the chunk is read is never
+   * overwritten (ALREADY_EXISTS), and a replayed batch is answered from its request id. What this gives up against
+   * {@link #register}'s LWT: a handle created through another path (Handle protocol, a single RegisterIdentifier)
+   * between this read and this write, milliseconds later, is overwritten by the batch item.
    */
-  private Future<Outcome> createUnconditionally(Draft d, TemplateValidator v) {
-    return handles.getFresh(d.handle()).compose(existing -> {
-      if (existing.isPresent()) {
-        return Future.succeededFuture(Outcome.of(d.handle(), Outcome.Kind.ALREADY_EXISTS, d.handle()
-            + " already exists"));
+  private Future<Void> createChunk(String prefix, List<Draft> drafts, TemplateValidator[] validators,
+      Outcome[] results, int from, int to) {
+    List<String> asked = new ArrayList<>();
+    for (int i = from; i < to; i++) {
+      if (results[i].ok()) {
+        asked.add(drafts.get(i).handle());
       }
-      List<HandleValue> values = IdentifierValues.toHandleValues(d.handle(), v.template(), d.values(), now());
-      return handles.importHandle(d.handle(), values).map(x -> Outcome.ok(d.handle()));
-    }).recover(e -> Future.succeededFuture(Outcome.of(d.handle(), Outcome.Kind.FAILED, "storage: " + e)));
+    }
+    if (asked.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return handles.existing(asked).compose(exists -> {
+      Map<String, List<HandleValue>> write = new java.util.LinkedHashMap<>();
+      int ts = now();
+      for (int i = from; i < to; i++) {
+        Draft d = drafts.get(i);
+        if (!results[i].ok()) {
+          continue;
+        }
+        if (exists.contains(Handles.fold(d.handle()))) {
+          results[i] = Outcome.of(d.handle(), Outcome.Kind.ALREADY_EXISTS, d.handle() + " already exists");
+        } else {
+          write.put(d.handle(), IdentifierValues.toHandleValues(d.handle(), validators[i].template(), d.values(),
+              ts));
+        }
+      }
+      return handles.importHandles(prefix, write);
+    }).recover(e -> {
+      for (int i = from; i < to; i++) {
+        if (results[i].ok()) {
+          results[i] = Outcome.of(drafts.get(i).handle(), Outcome.Kind.FAILED, "storage: " + e);
+        }
+      }
+      return Future.succeededFuture();
+    });
   }
 
   private static List<Outcome> abortRest(Outcome[] results, String why) {
@@ -268,6 +300,10 @@ public final class IdentifierRegistry {
    * failed if any failed. Task completion may happen on any thread; starting the next is a lock-free counter step.
    */
   static Future<Void> each(int n, java.util.function.IntFunction<Future<?>> task) {
+    return each(n, task, BATCH_IN_FLIGHT);
+  }
+
+  static Future<Void> each(int n, java.util.function.IntFunction<Future<?>> task, int inFlight) {
     if (n == 0) {
       return Future.succeededFuture();
     }
@@ -310,7 +346,7 @@ public final class IdentifierRegistry {
         }
       }
     };
-    for (int k = 0; k < Math.min(n, BATCH_IN_FLIGHT); k++) {
+    for (int k = 0; k < Math.min(n, inFlight); k++) {
       start[0].run();
     }
     return done.future();

@@ -113,7 +113,9 @@ class FilingRoundTest {
     Path topService = secrets.resolve("top-service.token");
     Files.writeString(topService, Tokens.issue("service").value() + "\n");
     ResolverNodeHarness top = null;
-    try (ResolverNodeHarness node = ResolverNodeHarness.start("iiot_resolver_filing", Map.of(
+    // RegistrationGrpcTest's keyspace (one schema migration less in the suite): it approves only named prefixes
+    // (88.101.5, 8, 9, 10), so the first allocated one is still 88.101.1
+    try (ResolverNodeHarness node = ResolverNodeHarness.start("iiot_resolver_grpc", Map.of(
         "FILING_UPSTREAM_GRPC_TARGET", "127.0.0.1:" + topGrpc, "FILING_UPSTREAM_TOKEN_FILE", topService.toString(),
         "FILING_UPSTREAM_POLL_INTERVAL", "200ms", "FILING_UPSTREAM_RETRY_INITIAL", "200ms",
         "FILING_UPSTREAM_RETRY_MAX", "1s", "FILING_UPSTREAM_CALL_TIMEOUT", "2s",
@@ -122,7 +124,7 @@ class FilingRoundTest {
       try {
         String operator = node.operatorToken();
         var opApps = ResolverNodeHarness.as(PrefixApplicationServiceGrpc.newBlockingStub(ch), operator)
-            .withDeadlineAfter(60, TimeUnit.SECONDS);
+            .withDeadlineAfter(600, TimeUnit.SECONDS);
         ResolverNodeHarness.as(TemplateServiceGrpc.newBlockingStub(ch), operator).withDeadlineAfter(30,
             TimeUnit.SECONDS).createTemplate(CreateTemplateRequest.newBuilder().setTemplateId("pump")
                 .setTemplate(PUMP).build());
@@ -132,9 +134,9 @@ class FilingRoundTest {
         String aToken = a.getCredentialToken();
         assertThat(aToken).startsWith(a.getEnterprise().getName().substring("enterprises/".length()) + ".");
         var aApps = ResolverNodeHarness.as(PrefixApplicationServiceGrpc.newBlockingStub(ch), aToken)
-            .withDeadlineAfter(60, TimeUnit.SECONDS);
+            .withDeadlineAfter(600, TimeUnit.SECONDS);
         var aIds = ResolverNodeHarness.as(IdentifierServiceGrpc.newBlockingStub(ch), aToken)
-            .withDeadlineAfter(60, TimeUnit.SECONDS);
+            .withDeadlineAfter(600, TimeUnit.SECONDS);
         PrefixApplication applied = aApps.createPrefixApplication(CreatePrefixApplicationRequest.newBuilder()
             .setParent(a.getEnterprise().getName()).setApplication(PrefixApplication.newBuilder()
                 .setRecords(FilingSteps.records("山西示范煤业有限公司", "MA0000001").toBuilder().setAddress("待补充")))
@@ -293,7 +295,8 @@ class FilingRoundTest {
             .setParent(a.getEnterprise().getName()).build()).getApplicationsList()).extracting(
                 PrefixApplication::getName).containsExactly(applied.getName());
         assertThat(opApps.listPrefixApplications(ListPrefixApplicationsRequest.newBuilder()
-            .setParent("enterprises/-").build()).getApplicationsCount()).isEqualTo(2);
+            .setParent("enterprises/-").setPageSize(1000).build()).getApplicationsList()).extracting(
+                PrefixApplication::getName).contains(applied.getName(), bApp.getName());
 
         // no or wrong credentials: UNAUTHENTICATED
         var anonymous = IdentifierServiceGrpc.newBlockingStub(ch);

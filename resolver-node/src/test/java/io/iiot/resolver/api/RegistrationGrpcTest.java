@@ -76,9 +76,9 @@ class RegistrationGrpcTest {
     channel = NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
     // the platform's service credential registers, the operator approves the prefixes used here
     templates = ResolverNodeHarness.as(TemplateServiceGrpc.newBlockingStub(channel), node.serviceToken())
-        .withDeadlineAfter(60, TimeUnit.SECONDS);
+        .withDeadlineAfter(10, TimeUnit.MINUTES);
     ids = ResolverNodeHarness.as(IdentifierServiceGrpc.newBlockingStub(channel), node.serviceToken())
-        .withDeadlineAfter(120, TimeUnit.SECONDS);
+        .withDeadlineAfter(10, TimeUnit.MINUTES);
     for (String p : List.of("88.101.5", "88.101.8", "88.101.9", "88.101.10")) {
       FilingSteps.approvedPrefix(channel, node.operatorToken(), "企业 " + p, String.format("MA%07d",
           Integer.parseInt(p.substring(7))), p);
