@@ -3,40 +3,18 @@ package io.iiot.it.device;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.datastax.oss.driver.api.core.CqlSession;
-import com.datastax.oss.driver.api.core.cql.Row;
-import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.iiot.base.launch.EmbeddedCassandra;
 import io.iiot.base.testing.EmbeddedCassandraExtension;
-import io.iiot.device.v1.BatchCreateDevicesRequest;
-import io.iiot.device.v1.CreateDeviceRequest;
-import io.iiot.device.v1.Credential;
-import io.iiot.device.v1.Device;
-import io.iiot.device.v1.DeviceProfile;
-import io.iiot.device.v1.DeviceServiceGrpc;
-import io.iiot.device.v1.Metric;
-import io.iiot.device.v1.PutDeviceProfileRequest;
-import io.iiot.device.v1.PutTenantRequest;
-import io.iiot.device.v1.Tenant;
-import io.iiot.it.support.Http;
+import io.iiot.it.support.AckedSenders;
+import io.iiot.it.support.DeviceHubs;
 import io.iiot.it.support.ServiceProcess;
+import io.iiot.it.support.StoredSequence;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.californium.core.CoapClient;
 import org.eclipse.californium.core.CoapResponse;
 import org.eclipse.californium.core.coap.CoAP;
@@ -60,7 +38,9 @@ class CoapDurabilityIT {
 
   private EmbeddedCassandra node;
   private Map<String, String> env;
-  private ServiceProcess hub;
+  private volatile ServiceProcess hub;
+  /** device-hub's CoAP port, the same after a restart (the same environment). */
+  private int coapPort;
   private final long base = Instant.now().minus(Duration.ofHours(2)).toEpochMilli();
 
   @BeforeEach
@@ -81,8 +61,10 @@ class CoapDurabilityIT {
     env.put("DEVICE_HUB_CREDENTIALS_PBKDF2_ITERATIONS", "10000");
     env.put("DEVICE_HUB_COAP_ALLOW_UNAUTHENTICATED", "true");
     env.put("DEVICE_HUB_COAP_HOST", "127.0.0.1");
-    hub = startHub();
-    provision();
+    hub = DeviceHubs.start(env);
+    coapPort = hub.port("device-hub", "coap.port");
+    DeviceHubs.provisionCounterDevices(hub.port("device-hub", "grpc.port"), TENANT, CLIENTS, CoapDurabilityIT::device,
+        PASSWORD);
   }
 
   @AfterEach
@@ -93,143 +75,51 @@ class CoapDurabilityIT {
     node.kill();
   }
 
-  private ServiceProcess startHub() throws Exception {
-    ServiceProcess p = ServiceProcess.start("device-hub", env);
-    Http.await("http://127.0.0.1:" + p.port("device-hub", "http.port") + "/health/ready", s -> s == 200,
-        Duration.ofSeconds(120));
-    // Readiness turns 200 once Cassandra answers, which can be before the module's listeners are bound.
-    for (String key : List.of("grpc.port", "mqtt.port")) { // CoAP binds before MQTT
-      int port = p.port("device-hub", key);
-      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (!EmbeddedCassandra.portOpen(port)) {
-        assertThat(System.nanoTime()).as("device-hub %s %d listening", key, port).isLessThan(end);
-        Thread.sleep(100);
-      }
-    }
-    return p;
+  private static String device(int c) {
+    return "dev" + c;
   }
 
-  private void provision() throws Exception {
-    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", hub.port("device-hub", "grpc.port"))
-        .usePlaintext().build();
-    try {
-      var api = DeviceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
-      api.putTenant(PutTenantRequest.newBuilder().setTenant(Tenant.newBuilder().setName("tenants/" + TENANT)
-          .setEnabled(true)).build());
-      api.putDeviceProfile(PutDeviceProfileRequest.newBuilder().setProfile(DeviceProfile.newBuilder()
-          .setName("tenants/" + TENANT + "/profiles/counter").addMetrics(Metric.newBuilder().setName("seq").setId(1)
-              .setType(Metric.Type.NUMBER).setMin(0).setMax(1_000_000))).build());
-      BatchCreateDevicesRequest.Builder batch = BatchCreateDevicesRequest.newBuilder().setParent("tenants/" + TENANT);
-      for (int c = 0; c < CLIENTS; c++) {
-        batch.addRequests(CreateDeviceRequest.newBuilder().setDeviceId("dev" + c)
-            .setDevice(Device.newBuilder().setProfile("counter").setEnabled(true))
-            .addCredentials(Credential.newBuilder().setPassword(PASSWORD)));
-      }
-      api.batchCreateDevices(batch.build());
-    } finally {
-      channel.shutdownNow();
-    }
-  }
+  /** One device: one CON at a time; no answer (device-hub down) or 5.03 (Cassandra down) means not stored. */
+  private AckedSenders.Device californium(int c) {
+    return new AckedSenders.Device() {
+      private CoapClient client;
 
-  /** One device: sends its messages in order, one CON at a time; without a 2.04 the same message goes again. */
-  private Runnable publisher(int c, Map<Integer, Boolean> acked, AtomicInteger total, AtomicInteger reconnects) {
-    return () -> {
-      int i = 0;
-      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(8);
-      CoapClient client = null;
-      while (i < PER_CLIENT && System.nanoTime() < deadline) {
-        try {
-          if (client == null) {
-            client = new CoapClient("coap://127.0.0.1:" + hub.port("device-hub", "coap.port") + "/t/" + TENANT
-                + "/dev" + c);
-            client.setTimeout(20_000L);
-          }
-          String payload = "{\"ts\": " + (base + i) + ", \"seq\": " + i + "}";
-          CoapResponse r = client.put(payload, MediaTypeRegistry.APPLICATION_JSON);
-          if (r != null && r.getCode() == CoAP.ResponseCode.CHANGED) {
-            acked.put(i, true);
-            total.incrementAndGet();
-            i++;
-          } else {
-            // No answer (device-hub down) or 5.03 (Cassandra down): not stored for sure, so send it again.
-            reconnects.incrementAndGet();
-            sleep(200);
-          }
-        } catch (Exception e) {
-          reconnects.incrementAndGet();
-          sleep(200);
+      @Override
+      public boolean send(int seq) throws Exception {
+        if (client == null) {
+          client = new CoapClient("coap://127.0.0.1:" + coapPort + "/t/" + TENANT + "/" + device(c));
+          client.setTimeout(20_000L);
         }
+        CoapResponse r = client.put(DeviceHubs.counterPayload(base, seq), MediaTypeRegistry.APPLICATION_JSON);
+        return r != null && r.getCode() == CoAP.ResponseCode.CHANGED;
       }
-      if (client != null) {
-        client.shutdown();
+
+      @Override
+      public void drop() {
+        if (client != null) {
+          client.shutdown();
+          client = null;
+        }
       }
     };
   }
 
-  private record Run(List<Map<Integer, Boolean>> acked, int reconnects) {}
-
-  /** Publishes everything, calling {@code crash} once 40 % is acknowledged. */
-  private Run publishThrough(CrashAction crash) throws Exception {
-    List<Map<Integer, Boolean>> acked = new ArrayList<>();
-    AtomicInteger total = new AtomicInteger();
-    AtomicInteger reconnects = new AtomicInteger();
-    ExecutorService pool = Executors.newFixedThreadPool(CLIENTS);
-    List<Future<?>> done = new ArrayList<>();
-    for (int c = 0; c < CLIENTS; c++) {
-      Map<Integer, Boolean> mine = new ConcurrentHashMap<>();
-      acked.add(mine);
-      done.add(pool.submit(publisher(c, mine, total, reconnects)));
-    }
-    while (total.get() < CLIENTS * PER_CLIENT * 4 / 10) {
-      Thread.sleep(20);
-    }
-    crash.run();
-    for (Future<?> f : done) {
-      f.get(10, TimeUnit.MINUTES);
-    }
-    pool.shutdown();
-    return new Run(acked, reconnects.get());
-  }
-
-  interface CrashAction {
-    void run() throws Exception;
-  }
-
-  private void assertEveryAcknowledgedMessageStoredOnce(Run run) {
+  private void assertEveryAcknowledgedMessageStoredOnce(AckedSenders run) {
     try (CqlSession session = CqlSession.builder()
         .addContactPoint(new InetSocketAddress("127.0.0.1", node.settings().nativePort()))
         .withLocalDatacenter("datacenter1").build()) {
-      int acknowledged = 0;
-      for (int c = 0; c < CLIENTS; c++) {
-        Map<Long, Double> stored = new HashMap<>();
-        for (long day = LocalDate.ofInstant(Instant.ofEpochMilli(base), ZoneOffset.UTC).toEpochDay();
-            day <= LocalDate.ofInstant(Instant.ofEpochMilli(base + PER_CLIENT), ZoneOffset.UTC).toEpochDay(); day++) {
-          for (Row r : session.execute("SELECT ts, value_double FROM iiot_device.telemetry WHERE tenant = ? AND"
-              + " device_id = ? AND day = ?", TENANT, "dev" + c,
-              LocalDate.ofEpochDay(day))) {
-            assertThat(stored.put(r.getInstant("ts").toEpochMilli(), r.getDouble("value_double")))
-                .as("one row per message").isNull();
-          }
-        }
-        Map<Integer, Boolean> acked = run.acked().get(c);
-        acknowledged += acked.size();
-        for (int i : acked.keySet()) {
-          assertThat(stored.get(base + i)).as("dev%d message %d acknowledged but not stored", c, i)
-              .isEqualTo((double) i);
-        }
-        assertThat(acked).as("dev%d finished", c).hasSize(PER_CLIENT);
-      }
-      assertThat(acknowledged).isEqualTo(CLIENTS * PER_CLIENT);
-      System.out.printf("CoapDurabilityIT: %d requests answered 2.04 and stored once each; %d resends%n",
-          acknowledged, run.reconnects());
+      StoredSequence.assertEveryAcknowledgedMessageStoredOnce(session, "iiot_device", TENANT,
+          CoapDurabilityIT::device, base, run, PER_CLIENT);
+      System.out.printf("CoapDurabilityIT: %d requests answered 2.04 and stored once each; %d resends (%s)%n",
+          run.totalAcked(), run.retries(), run.failureKinds());
     }
   }
 
   @Test
   void killingDeviceHubLosesNoConfirmedRequest() throws Exception {
-    Run run = publishThrough(() -> {
-      hub.jvm().kill(); // SIGKILL: no drain, in-flight writes and unsent PUBACKs are cut off
-      hub = startHub();
+    AckedSenders run = AckedSenders.sendThrough(CLIENTS, PER_CLIENT, this::californium, () -> {
+      hub.jvm().kill(); // SIGKILL: no drain, in-flight writes and unsent 2.04s are cut off
+      hub = DeviceHubs.start(env);
     });
 
     // No resend count to check here: Californium retransmits an unanswered CON itself (same message id), and the
@@ -239,21 +129,13 @@ class CoapDurabilityIT {
 
   @Test
   void killingTheCassandraNodeLosesNoConfirmedRequest() throws Exception {
-    Run run = publishThrough(() -> {
+    AckedSenders run = AckedSenders.sendThrough(CLIENTS, PER_CLIENT, this::californium, () -> {
       node.kill(); // SIGKILL of the node: only fsynced (batch commit log) writes survive, and only those were acked
       Thread.sleep(3000);
       node.start();
     });
 
-    assertThat(run.reconnects()).as("requests refused while Cassandra was down").isGreaterThan(0);
+    assertThat(run.retries()).as("requests refused while Cassandra was down").isGreaterThan(0);
     assertEveryAcknowledgedMessageStoredOnce(run);
-  }
-
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 }
