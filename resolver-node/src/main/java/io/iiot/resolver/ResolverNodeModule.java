@@ -70,7 +70,7 @@ public final class ResolverNodeModule implements ServiceModule {
       tcp = new HandleTcpServer(vertx, processor, settings.tcpIdleTimeout());
       api = ResolverGrpcApi.start(context, settings, store, processor);
       return io.iiot.resolver.hierarchy.transport.NodeHierarchy.attach(vertx, hierarchySettings, store, processor,
-              settings.prefix()).onSuccess(h -> hierarchy = h)
+              settings.prefix(), context.registry()).onSuccess(h -> hierarchy = h)
           .compose(h -> udp.listen(settings.host(), settings.port()))
           .compose(s -> tcp.listen(settings.host(), settings.port()))
           .onSuccess(s -> LOG.info("Handle protocol on {}:{} (UDP and TCP), prefix {}", settings.host(),

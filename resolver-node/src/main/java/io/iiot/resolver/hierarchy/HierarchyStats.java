@@ -1,9 +1,10 @@
 package io.iiot.resolver.hierarchy;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
+import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -37,30 +38,31 @@ public final class HierarchyStats {
    */
   public record Decision(long seq, String handle, String action, String target, int responseCode) {}
 
-  private final Deque<Decision> recent = new ArrayDeque<>();
-  private long seq;
+  /** A ring written without locks (every resolution records here): slot = sequence number modulo its size. */
+  private final AtomicReferenceArray<Decision> ring = new AtomicReferenceArray<>(RECENT);
+  private final AtomicLong seq = new AtomicLong();
 
   void record(String handle, String action, String target, int rc) {
-    synchronized (recent) {
-      if (recent.size() == RECENT) {
-        recent.removeFirst();
-      }
-      recent.addLast(new Decision(++seq, handle, action, target, rc));
-    }
+    long n = seq.incrementAndGet();
+    ring.set((int) (n % RECENT), new Decision(n, handle, action, target, rc));
   }
 
   /** The last {@value #RECENT} decisions, oldest first. */
   public List<Decision> recent() {
-    synchronized (recent) {
-      return new ArrayList<>(recent);
+    List<Decision> out = new ArrayList<>(RECENT);
+    for (int i = 0; i < RECENT; i++) {
+      Decision d = ring.get(i);
+      if (d != null) {
+        out.add(d);
+      }
     }
+    out.sort(Comparator.comparingLong(Decision::seq));
+    return out;
   }
 
   /** The number of the last decision so far (see {@link #since}). */
   public long mark() {
-    synchronized (recent) {
-      return seq;
-    }
+    return seq.get();
   }
 
   /** The recent decisions taken after {@code mark}. */

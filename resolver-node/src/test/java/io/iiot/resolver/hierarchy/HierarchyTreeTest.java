@@ -62,18 +62,25 @@ class HierarchyTreeTest {
 
   @BeforeAll
   static void start() throws Exception {
-    // the three keyspaces' migrations and server keys at once (most of the start-up time on a busy machine)
+    // the server keys are generated while the three keyspaces are migrated (one after the other: concurrent schema
+    // changes made a loaded Cassandra node time out)
     java.nio.file.Path keys = java.nio.file.Files.createTempDirectory(java.nio.file.Path.of("target")
         .toAbsolutePath(), "hierarchy-keys");
-    List<java.util.concurrent.CompletableFuture<Void>> setup = List.of("top", "sec", "ent").stream()
-        .map(n -> java.util.concurrent.CompletableFuture.runAsync(() -> {
-          EmbeddedCassandraExtension.session("iiot_resolver_h_" + n, "db/resolver").close();
-          try {
-            ServerKeys.loadOrCreate(keys.resolve(n + ".pk8"));
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
-        })).toList();
+    List<java.util.concurrent.CompletableFuture<Void>> setup = new java.util.ArrayList<>();
+    setup.add(java.util.concurrent.CompletableFuture.runAsync(() -> {
+      for (String n : List.of("top", "sec", "ent")) {
+        EmbeddedCassandraExtension.session("iiot_resolver_h_" + n, "db/resolver").close();
+      }
+    }));
+    for (String n : List.of("top", "sec", "ent")) {
+      setup.add(java.util.concurrent.CompletableFuture.runAsync(() -> {
+        try {
+          ServerKeys.loadOrCreate(keys.resolve(n + ".pk8"));
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }));
+    }
     for (var f : setup) {
       f.get(5, java.util.concurrent.TimeUnit.MINUTES);
     }
@@ -129,6 +136,12 @@ class HierarchyTreeTest {
     assertThat(path(secondary, marks[1])).containsExactly(
         step(CNC, "REFER-302", enterprise, 302));
     assertThat(path(enterprise, marks[2])).containsExactly(step(CNC, "LOCAL", null, 0));
+    // and for operators, on the top's /metrics
+    String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + top.httpPort + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    assertThat(metrics).containsPattern(
+        "resolver_hierarchy_decisions_total\\{[^}]*action=\"service_referral\"[^}]*\\} [1-9]");
   }
 
   @Test

@@ -10,7 +10,11 @@ import io.iiot.resolver.hierarchy.ReferralRouter;
 import io.iiot.resolver.storage.HandleStore;
 import io.iiot.resolver.transport.handle.HandleRequestProcessor;
 import io.vertx.core.Future;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A node's hierarchy part put together: the UDP client it resolves other nodes with, the router over its stored
@@ -27,11 +31,15 @@ public final class NodeHierarchy {
     this.service = service;
   }
 
-  /** Starts the client and routes {@code processor}'s resolutions through the hierarchy. */
+  /**
+   * Starts the client and routes {@code processor}'s resolutions through the hierarchy; its counters go to
+   * {@code registry} as {@code resolver_hierarchy_decisions_total{action}} and {@code resolver_hierarchy_*_total}.
+   */
   public static Future<NodeHierarchy> attach(Vertx vertx, HierarchySettings s, HandleStore store,
-      HandleRequestProcessor processor, String nodePrefix) {
+      HandleRequestProcessor processor, String nodePrefix, MeterRegistry registry) {
     HandleUdpClient client = new HandleUdpClient(vertx, s.requestTimeout().toMillis(), s.maxInFlight());
     HierarchyStats stats = new HierarchyStats();
+    register(registry, stats);
     ReferralRouter router = new ReferralRouter(store::get, nodePrefix, processor::site);
     RecursiveResolver recursion = new RecursiveResolver(client, processor::site, s.maxDepth(),
         new AnswerCache(s.cacheSize(), s.cacheMaxAge(), s.negativeTtl()), stats);
@@ -40,6 +48,19 @@ public final class NodeHierarchy {
       processor.referralPoint(service);
       return new NodeHierarchy(s, client, service);
     });
+  }
+
+  private static void register(MeterRegistry registry, HierarchyStats st) {
+    Map<String, LongAdder> decisions = Map.of("local", st.local, "service_referral", st.serviceReferrals,
+        "prefix_referral", st.prefixReferrals, "upstream_referral", st.upstreamReferrals, "not_responsible",
+        st.notResponsible, "recursion", st.recursions, "recursion_cache_hit", st.cacheHits, "loop_refused",
+        st.loopsRefused, "depth_refused", st.depthRefused);
+    decisions.forEach((action, adder) -> FunctionCounter.builder("resolver.hierarchy.decisions", adder,
+        LongAdder::sum).tag("action", action).description("resolutions by routing decision").register(registry));
+    FunctionCounter.builder("resolver.hierarchy.hops", st.hopsSent, LongAdder::sum)
+        .description("requests sent to other nodes while resolving recursively").register(registry);
+    FunctionCounter.builder("resolver.hierarchy.upstream.failures", st.upstreamFailures, LongAdder::sum)
+        .description("requests to other nodes that got no answer").register(registry);
   }
 
   public NodeRole role() {

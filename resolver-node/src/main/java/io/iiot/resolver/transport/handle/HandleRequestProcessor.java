@@ -259,8 +259,15 @@ public final class HandleRequestProcessor {
     io.iiot.resolver.hierarchy.ReferralPoint rp = referralPoint;
     if (rp != null) {
       return rp.route(new io.iiot.resolver.hierarchy.ReferralPoint.Query(handle, req.handle(), req.indexes(),
-          req.types(), ctx.m().opFlags(), ctx.m().recursionCount())).compose(d -> d.local()
-              ? resolveLocally(ctx, req, handle) : one(reply(ctx, OC_RESOLUTION, d.responseCode(), d.body())));
+          req.types(), ctx.m().opFlags(), ctx.m().recursionCount())).compose(d -> {
+            if (d.local()) {
+              return resolveLocally(ctx, req, handle);
+            }
+            if (d.responseCode() == RC_SUCCESS) {
+              resolved(req.handle()); // answered by recursion: a resolution served by this node
+            }
+            return one(reply(ctx, OC_RESOLUTION, d.responseCode(), d.body()));
+          });
     }
     return resolveLocally(ctx, req, handle);
   }
