@@ -104,6 +104,18 @@ public final class ResolverIdentifierRegistry implements IdentifierRegistry {
                 + " identifiers");
           }
           return out;
+        }).exceptionallyCompose(err -> {
+          Status.Code code = code(err);
+          if (code == Status.Code.FAILED_PRECONDITION || code == Status.Code.PERMISSION_DENIED
+              || code == Status.Code.INVALID_ARGUMENT) {
+            // Refused as a whole before anything was written (e.g. PREFIX_NOT_APPROVED): every row failed, nothing
+            // to compensate.
+            String why = code + ": " + describe(err);
+            List<RowOutcome> out = new ArrayList<>(chunk.size());
+            chunk.forEach(id -> out.add(RowOutcome.failed(why)));
+            return CompletableFuture.completedFuture(out);
+          }
+          return CompletableFuture.failedFuture(err);
         });
   }
 
@@ -198,6 +210,14 @@ public final class ResolverIdentifierRegistry implements IdentifierRegistry {
       }
     }
     return out.toString();
+  }
+
+  private static String describe(Throwable err) {
+    Throwable e = err;
+    while (e instanceof java.util.concurrent.CompletionException && e.getCause() != null) {
+      e = e.getCause();
+    }
+    return e instanceof StatusRuntimeException s ? String.valueOf(s.getStatus().getDescription()) : e.toString();
   }
 
   static Status.Code code(Throwable err) {
