@@ -98,8 +98,19 @@ public final class BufReader {
 
   /** A length-prefixed string that must be well-formed UTF-8; {@code rc} is the code to fail with otherwise. */
   public String utf8(int max, int rc) throws HandleCodecException {
-    byte[] b = bytes(max);
-    return decodeUtf8(b, rc);
+    int n = int4();
+    if (n < 0 || n > max || n > remaining()) {
+      throw HandleCodecException.protocol("bad length " + n);
+    }
+    int from = pos;
+    pos += n;
+    // Handles are nearly always ASCII: decoded straight from the message, without a strict decoder per string
+    for (int i = from; i < from + n; i++) {
+      if (buf[i] < 0) {
+        return decodeUtf8(java.util.Arrays.copyOfRange(buf, from, from + n), rc);
+      }
+    }
+    return new String(buf, from, n, StandardCharsets.ISO_8859_1);
   }
 
   public static String decodeUtf8(byte[] b, int rc) throws HandleCodecException {
