@@ -54,7 +54,7 @@ final class TelemetryStreamRelay {
 
         @Override
         public void onNext(StreamTelemetryEvent e) {
-          boolean wasEmpty = e.hasGap() ? queue.dropped(e.getGap().getDroppedPoints()) : queue.offer(point(e));
+          boolean wasEmpty = e.hasGap() ? queue.dropped(e.getGap().getDroppedPoints()) : queue.offer(TelemetryApi.point(e.getPoint()));
           if (wasEmpty) {
             signal();
           }
@@ -74,18 +74,6 @@ final class TelemetryStreamRelay {
         }
       });
     }
-  }
-
-  private static TelemetryPoint point(StreamTelemetryEvent e) {
-    io.iiot.device.v1.TelemetryPoint p = e.getPoint();
-    TelemetryPoint.Builder b = TelemetryPoint.newBuilder().setDevice(p.getDevice()).setMetric(p.getMetric())
-        .setTime(p.getTime());
-    if (p.hasText()) {
-      b.setText(p.getText());
-    } else {
-      b.setNumber(p.getNumber());
-    }
-    return b.build();
   }
 
   private void end(Status status) {
