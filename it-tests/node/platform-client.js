@@ -9,7 +9,8 @@ const protoLoader = require('@grpc/proto-loader');
 // protobufjs comes with proto-loader; resolve it from there rather than declaring a second copy.
 const protobuf = require(require.resolve('protobufjs', { paths: [require.resolve('@grpc/proto-loader')] }));
 
-const PLATFORM_FILES = ['tenant.proto', 'api_key.proto', 'template.proto', 'onboarding.proto', 'errors.proto']
+const PLATFORM_FILES = ['tenant.proto', 'api_key.proto', 'template.proto', 'onboarding.proto', 'errors.proto',
+  'device.proto', 'identifier.proto', 'telemetry.proto', 'command.proto']
   .map((f) => path.join('iiot', 'platform', 'v1', f));
 
 /**
@@ -34,21 +35,36 @@ function connect({ address, apiKey, includeDirs }) {
     tenants: new v1.TenantService(address, credentials),
     templates: new v1.OnboardingTemplateService(address, credentials),
     apiKeys: new v1.ApiKeyService(address, credentials),
+    onboarding: new v1.OnboardingService(address, credentials),
+    devices: new v1.DeviceService(address, credentials),
+    identifiers: new v1.IdentifierService(address, credentials),
+    telemetry: new v1.TelemetryService(address, credentials),
+    commands: new v1.CommandService(address, credentials),
   };
   const richErrors = loadRichErrorTypes(includeDirs);
-  /** Promise-returning unary call with a 10 s deadline. */
-  function call(client, method, request) {
+  /** Promise-returning unary call with a deadline (10 s unless given). */
+  function call(client, method, request, timeoutMs = 10000) {
     return new Promise((resolve, reject) => {
-      clients[client][method](request, metadata(), { deadline: Date.now() + 10000 }, (err, response) => {
+      clients[client][method](request, metadata(), { deadline: Date.now() + timeoutMs }, (err, response) => {
         if (err) reject(Object.assign(err, { details: richErrors.decode(err) }));
         else resolve(response);
       });
     });
   }
+  /**
+   * A server-streaming call (e.g. telemetry.streamTelemetry): returns grpc-js's stream ('data', 'error', 'end';
+   * cancel() to leave). grpc-js reads only as fast as 'data' handlers return, so a slow consumer holds back the
+   * server through HTTP/2 flow control instead of buffering here.
+   */
+  function stream(client, method, request) {
+    const s = clients[client][method](request, metadata());
+    s.on('error', (err) => Object.assign(err, { details: richErrors.decode(err) }));
+    return s;
+  }
   function close() {
     Object.values(clients).forEach((c) => c.close());
   }
-  return { call, close };
+  return { call, stream, close };
 }
 
 function loadRichErrorTypes(includeDirs) {

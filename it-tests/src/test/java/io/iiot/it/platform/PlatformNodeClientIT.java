@@ -50,66 +50,103 @@ class PlatformNodeClientIT {
     Path nodeDir = ServiceProcess.home().resolve("it-tests/node");
     assertThat(nodeDir.resolve("node_modules/@grpc/grpc-js")).as("npm packages installed by"
         + " scripts/install-test-deps.sh").exists();
-    String operatorKey = ApiKeySecrets.generate().fullKey();
-    Map<String, String> env = new HashMap<>(ServiceProcess.freePorts("platform-api"));
-    env.put("CASSANDRA_CONTACT_POINTS", EmbeddedCassandraExtension.contactPoint());
-    env.put("PLATFORM_API_AUTH_OPERATOR_KEY", operatorKey);
-    env.put("PLATFORM_API_GRPC_HOST", "127.0.0.1");
-    try (ServiceProcess service = ServiceProcess.start("platform-api", env)) {
-      int grpcPort = service.port("platform-api", "grpc.port");
-      Http.await("http://127.0.0.1:" + service.port("platform-api", "http.port") + "/health/ready",
-          s -> s == 200, Duration.ofSeconds(120));
-      ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
-      try {
-        awaitServing(channel, service);
-        String tenantKey = tenantKey(channel, operatorKey);
+    PlatformStack stack = PlatformStack.shared();
+    int grpcPort = stack.platform.port("platform-api", "grpc.port");
+    String tenantKey = tenantKey(stack.platformChannel, stack.operatorKey);
 
-        Path protos = commonProtos();
-        ProcessBuilder pb = new ProcessBuilder("node", "list-templates.js").directory(nodeDir.toFile())
-            .redirectError(ProcessBuilder.Redirect.INHERIT);
-        pb.environment().put("PLATFORM_ADDRESS", "127.0.0.1:" + grpcPort);
-        pb.environment().put("PLATFORM_API_KEY", tenantKey);
-        pb.environment().put("PROTO_INCLUDE_DIRS",
-            ServiceProcess.home().resolve("proto/src/main/protobuf") + java.io.File.pathSeparator + protos);
-        Process node = pb.start();
-        String stdout = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(node.waitFor(60, TimeUnit.SECONDS)).as("node finished").isTrue();
-        assertThat(node.exitValue()).as("node exit code; stdout: " + stdout).isZero();
-        JsonObject out = new JsonObject(stdout.trim());
+    Path protos = commonProtos();
+    ProcessBuilder pb = new ProcessBuilder("node", "list-templates.js").directory(nodeDir.toFile())
+        .redirectError(ProcessBuilder.Redirect.INHERIT);
+    pb.environment().put("PLATFORM_ADDRESS", "127.0.0.1:" + grpcPort);
+    pb.environment().put("PLATFORM_API_KEY", tenantKey);
+    pb.environment().put("PROTO_INCLUDE_DIRS",
+        ServiceProcess.home().resolve("proto/src/main/protobuf") + java.io.File.pathSeparator + protos);
+    Process node = pb.start();
+    String stdout = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(node.waitFor(60, TimeUnit.SECONDS)).as("node finished").isTrue();
+    assertThat(node.exitValue()).as("node exit code; stdout: " + stdout).isZero();
+    JsonObject out = new JsonObject(stdout.trim());
 
-        JsonArray templates = out.getJsonArray("templates");
-        assertThat(templates.size()).isEqualTo(16);
-        assertThat(out.getInteger("pages")).isEqualTo(4);
-        assertThat(templates.stream().map(o -> ((JsonObject) o).getString("name")))
-            .contains("templates/mine-belt-conveyor", "templates/methane-sensor", "templates/cnc-machining-centre");
+    JsonArray templates = out.getJsonArray("templates");
+    assertThat(templates.size()).isEqualTo(16);
+    assertThat(out.getInteger("pages")).isEqualTo(4);
+    assertThat(templates.stream().map(o -> ((JsonObject) o).getString("name")))
+        .contains("templates/mine-belt-conveyor", "templates/methane-sensor", "templates/cnc-machining-centre");
 
-        JsonObject belt = out.getJsonObject("belt");
-        assertThat(belt.getString("credentialType")).isEqualTo("PASSWORD");
-        JsonObject speed = belt.getJsonArray("metrics").stream().map(o -> (JsonObject) o)
-            .filter(m -> m.getString("name").equals("belt_speed")).findFirst().orElseThrow();
-        assertThat(speed.getString("unit")).isEqualTo("m/s");
-        assertThat(speed.getDouble("max")).isEqualTo(6.0);
+    JsonObject belt = out.getJsonObject("belt");
+    assertThat(belt.getString("credentialType")).isEqualTo("PASSWORD");
+    JsonObject speed = belt.getJsonArray("metrics").stream().map(o -> (JsonObject) o)
+        .filter(m -> m.getString("name").equals("belt_speed")).findFirst().orElseThrow();
+    assertThat(speed.getString("unit")).isEqualTo("m/s");
+    assertThat(speed.getDouble("max")).isEqualTo(6.0);
 
-        JsonObject badFilter = out.getJsonObject("badFilter");
-        assertThat(badFilter.getInteger("grpcCode")).isEqualTo(3); // INVALID_ARGUMENT
-        List<JsonObject> details = details(badFilter);
-        assertThat(details).anySatisfy(d -> {
-          assertThat(d.getString("type")).isEqualTo("google.rpc.ErrorInfo");
-          assertThat(d.getString("reason")).isEqualTo("INVALID_FIELD");
-          assertThat(d.getString("domain")).isEqualTo("platform.iiot.io");
-        });
-        assertThat(details).anySatisfy(d -> {
-          assertThat(d.getString("type")).isEqualTo("google.rpc.BadRequest");
-          assertThat(d.getJsonArray("fieldViolations").getJsonObject(0).getString("field")).isEqualTo("filter");
-        });
+    JsonObject badFilter = out.getJsonObject("badFilter");
+    assertThat(badFilter.getInteger("grpcCode")).isEqualTo(3); // INVALID_ARGUMENT
+    List<JsonObject> details = details(badFilter);
+    assertThat(details).anySatisfy(d -> {
+      assertThat(d.getString("type")).isEqualTo("google.rpc.ErrorInfo");
+      assertThat(d.getString("reason")).isEqualTo("INVALID_FIELD");
+      assertThat(d.getString("domain")).isEqualTo("platform.iiot.io");
+    });
+    assertThat(details).anySatisfy(d -> {
+      assertThat(d.getString("type")).isEqualTo("google.rpc.BadRequest");
+      assertThat(d.getJsonArray("fieldViolations").getJsonObject(0).getString("field")).isEqualTo("filter");
+    });
 
-        JsonObject noKey = out.getJsonObject("noKey");
-        assertThat(noKey.getInteger("grpcCode")).isEqualTo(16); // UNAUTHENTICATED
-        assertThat(details(noKey)).anySatisfy(d -> assertThat(d.getString("reason")).isEqualTo("API_KEY_MISSING"));
-      } finally {
-        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-      }
+    JsonObject noKey = out.getJsonObject("noKey");
+    assertThat(noKey.getInteger("grpcCode")).isEqualTo(16); // UNAUTHENTICATED
+    assertThat(details(noKey)).anySatisfy(d -> assertThat(d.getString("reason")).isEqualTo("API_KEY_MISSING"));
+  }
+
+  @Test
+  void nodeClientOnboardsABatchFollowsTheLiveStreamAndReadsHistory() throws Exception {
+    PlatformStack stack = PlatformStack.shared();
+    String tenant = "node-" + Long.toString(System.nanoTime(), 36);
+    String key = stack.tenantKey(tenant, stack.approvedPrefix());
+    ProcessBuilder pb = new ProcessBuilder("node", "onboard-and-stream.js")
+        .directory(ServiceProcess.home().resolve("it-tests/node").toFile())
+        .redirectError(ProcessBuilder.Redirect.INHERIT);
+    pb.environment().put("PLATFORM_ADDRESS", "127.0.0.1:" + stack.platform.port("platform-api", "grpc.port"));
+    pb.environment().put("PLATFORM_API_KEY", key);
+    pb.environment().put("TENANT", tenant);
+    pb.environment().put("PROTO_INCLUDE_DIRS",
+        ServiceProcess.home().resolve("proto/src/main/protobuf") + java.io.File.pathSeparator + commonProtos());
+    double subscribers = stack.hubStreamSubscribers();
+    Process node = pb.start();
+    try (java.io.BufferedReader lines = new java.io.BufferedReader(new java.io.InputStreamReader(
+        node.getInputStream(), StandardCharsets.UTF_8))) {
+      JsonObject onboarded = new JsonObject(lines.readLine());
+      assertThat(onboarded.getInteger("onboardedCount")).as(onboarded.encode()).isEqualTo(5);
+      JsonObject belt = onboarded.getJsonArray("results").getJsonObject(0);
+      assertThat(belt.getString("authId")).isEqualTo("node-belt-1@" + tenant);
+      assertThat(belt.getString("identifier")).endsWith("/node-belt-1");
+
+      assertThat(new JsonObject(lines.readLine()).getString("event")).isEqualTo("streaming");
+      stack.awaitHubSubscribers((int) subscribers + 1);
+      long ts = System.currentTimeMillis() - 2000;
+      org.eclipse.paho.client.mqttv3.MqttClient mqtt = new org.eclipse.paho.client.mqttv3.MqttClient(
+          "tcp://127.0.0.1:" + stack.hubMqttPort, "node-belt-1",
+          new org.eclipse.paho.client.mqttv3.persist.MemoryPersistence());
+      org.eclipse.paho.client.mqttv3.MqttConnectOptions o = new org.eclipse.paho.client.mqttv3.MqttConnectOptions();
+      o.setUserName(belt.getString("authId"));
+      o.setPassword(belt.getString("secret").toCharArray());
+      mqtt.connect(o);
+      mqtt.publish("telemetry", ("{\"ts\": " + ts + ", \"belt_speed\": 4.2}").getBytes(StandardCharsets.UTF_8), 1,
+          false);
+      mqtt.disconnect();
+      mqtt.close();
+
+      JsonObject done = new JsonObject(lines.readLine());
+      assertThat(done.getJsonObject("point").getString("device")).isEqualTo("tenants/" + tenant
+          + "/devices/node-belt-1");
+      assertThat(done.getJsonObject("point").getDouble("number")).isEqualTo(4.2);
+      assertThat(done.getJsonArray("history").size()).isEqualTo(1);
+      assertThat(done.getJsonArray("history").getJsonObject(0).getString("metric")).isEqualTo("belt_speed");
+    } finally {
+      assertThat(node.waitFor(60, TimeUnit.SECONDS)).as("node finished").isTrue();
+      node.destroyForcibly();
     }
+    assertThat(node.exitValue()).isZero();
   }
 
   private static List<JsonObject> details(JsonObject failure) {
