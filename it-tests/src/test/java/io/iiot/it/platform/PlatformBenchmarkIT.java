@@ -1,0 +1,314 @@
+package io.iiot.it.platform;
+
+import static io.iiot.it.platform.PlatformStack.withKey;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
+import com.datastax.oss.driver.api.core.cql.BatchType;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Row;
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import io.iiot.base.testing.EmbeddedCassandraExtension;
+import io.iiot.device.v1.BatchCreateDevicesRequest;
+import io.iiot.device.v1.CreateDeviceRequest;
+import io.iiot.device.v1.Credential;
+import io.iiot.device.v1.DeviceServiceGrpc;
+import io.iiot.device.v1.Metric;
+import io.iiot.device.v1.PutDeviceProfileRequest;
+import io.iiot.device.v1.PutTenantRequest;
+import io.iiot.it.bench.BenchmarkReport;
+import io.iiot.platform.backend.BearerToken;
+import io.iiot.platform.v1.AggregateTelemetryRequest;
+import io.iiot.platform.v1.ListTelemetryRequest;
+import io.iiot.platform.v1.Machine;
+import io.iiot.platform.v1.OnboardDevicesRequest;
+import io.iiot.platform.v1.OnboardDevicesResponse;
+import io.iiot.platform.v1.OnboardingServiceGrpc;
+import io.iiot.platform.v1.StreamTelemetryRequest;
+import io.iiot.platform.v1.StreamTelemetryResponse;
+import io.iiot.platform.v1.TelemetryServiceGrpc;
+import io.iiot.resolver.v1.BatchRegisterIdentifiersRequest;
+import io.iiot.resolver.v1.CreateTemplateRequest;
+import io.iiot.resolver.v1.FieldType;
+import io.iiot.resolver.v1.Identifier;
+import io.iiot.resolver.v1.IdentifierServiceGrpc;
+import io.iiot.resolver.v1.MetadataTemplate;
+import io.iiot.resolver.v1.RegisterIdentifierRequest;
+import io.iiot.resolver.v1.TemplateField;
+import io.iiot.resolver.v1.TemplateServiceGrpc;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * platform-api's figures next to same-run baselines on the raw back ends: one OnboardDevices of 10,000 machines vs.
+ * resolver-node's batch registration plus device-hub's batch creation called directly; history query p50/p99 over a
+ * day of 1 Hz data of one device vs. the same CQL read straight from Cassandra; live stream latency from MQTT
+ * publish to the gRPC client vs. MQTT publish to PUBACK (the durable write). Run with
+ * {@code mvn -B -pl it-tests verify -Dit.test=PlatformBenchmarkIT -Diiot.bench=platform -Dtest=none
+ * -Dsurefire.failIfNoSpecifiedTests=false}; writes the "platform-api" section of docs/BENCHMARKS.md.
+ */
+@ExtendWith(EmbeddedCassandraExtension.class)
+@EnabledIfSystemProperty(named = "iiot.bench", matches = ".*platform.*")
+class PlatformBenchmarkIT {
+  static final int MACHINES = Integer.getInteger("iiot.bench.machines", 10_000);
+  static final int QUERIES = Integer.getInteger("iiot.bench.queries", 200);
+  static final int LIVE = Integer.getInteger("iiot.bench.live", 200);
+
+  @Test
+  void platformApi() throws Exception {
+    PlatformStack stack = PlatformStack.shared();
+    StringBuilder md = new StringBuilder("| what | platform-api | same-run baseline | ratio |\n| --- | --- | --- | --- |\n");
+
+    // 1. Onboarding: raw back ends first (their own tenant and prefix), then platform-api.
+    String rawPrefix = stack.approvedPrefix();
+    double rawMs = rawBackends(stack, rawPrefix, "raw-" + Long.toString(System.nanoTime(), 36));
+    String tenant = "bench-" + Long.toString(System.nanoTime(), 36);
+    String key = stack.tenantKey(tenant, stack.approvedPrefix());
+    List<Machine> machines = new ArrayList<>();
+    for (int i = 0; i < MACHINES; i++) {
+      machines.add(Machine.newBuilder().setMachineId(String.format("b-%05d", i))
+          .putIdentifierValues("SERIAL_NO", "S" + i).putIdentifierValues("MODEL", "DSJ120")
+          .putIdentifierValues("MANUFACTURER", "Bench").putIdentifierValues("MA_CERT_NO", "MA" + i).build());
+    }
+    long t0 = System.nanoTime();
+    OnboardDevicesResponse r = withKey(OnboardingServiceGrpc.newBlockingStub(stack.platformChannel), key)
+        .withDeadlineAfter(30, TimeUnit.MINUTES).onboardDevices(OnboardDevicesRequest.newBuilder()
+            .setParent("tenants/" + tenant).setTemplate("templates/mine-belt-conveyor").addAllMachines(machines)
+            .setRequestId(UUID.randomUUID().toString()).build());
+    double onboardMs = (System.nanoTime() - t0) / 1e6;
+    assertThat(r.getOnboardedCount()).isEqualTo(MACHINES);
+    md.append(String.format("| OnboardDevices, %,d machines, one call (target < 10 s) | %.1f s | %.1f s (resolver"
+        + " BatchRegisterIdentifiers + device-hub BatchCreateDevices, 4 batches in flight, called directly) | %.2f |%n",
+        MACHINES, onboardMs / 1000, rawMs / 1000, onboardMs / rawMs));
+
+    // 2. History over one device's day of 1 Hz data (3 metrics), written straight into device-hub's table.
+    String device = "b-00000";
+    LocalDate day = LocalDate.now(ZoneOffset.UTC).minusDays(1);
+    Instant start = day.atStartOfDay().toInstant(ZoneOffset.UTC);
+    try (CqlSession cql = EmbeddedCassandraExtension.session("iiot_device", "db/devicehub")) {
+      writeDay(cql, tenant, device, start);
+      List<Long> page = new ArrayList<>();
+      List<Long> rawPage = new ArrayList<>();
+      var telemetry = withKey(TelemetryServiceGrpc.newBlockingStub(stack.platformChannel), key);
+      PreparedStatement select = cql.prepare("SELECT ts, metric, value_double, value_text FROM iiot_device.telemetry"
+          + " WHERE tenant = ? AND device_id = ? AND day = ? AND ts >= ? AND ts < ? ORDER BY ts ASC LIMIT 1000");
+      java.util.Random rnd = new java.util.Random(7);
+      for (int q = 0; q < QUERIES; q++) {
+        Instant from = start.plusSeconds(rnd.nextInt(86_000));
+        long a = System.nanoTime();
+        int n = telemetry.listTelemetry(ListTelemetryRequest.newBuilder().setDevice("tenants/" + tenant
+            + "/devices/" + device).setStartTime(PlatformOnboardingIT.ts(from.toEpochMilli()))
+            .setEndTime(PlatformOnboardingIT.ts(start.plusSeconds(86_400).toEpochMilli())).setPageSize(1000).build())
+            .getPointsCount();
+        page.add(System.nanoTime() - a);
+        assertThat(n).isGreaterThan(900);
+        a = System.nanoTime();
+        List<Row> rows = cql.execute(select.bind(tenant, device, day, from, start.plusSeconds(86_400))).all();
+        rawPage.add(System.nanoTime() - a);
+        assertThat(rows).hasSize(1000);
+      }
+      md.append(row("ListTelemetry, page of 1000 points at a random time of the day, p50", page, rawPage, 0.5,
+          "CQL range query of 1000 rows on the partition"));
+      md.append(row("ListTelemetry, same, p99", page, rawPage, 0.99, "same, p99"));
+      List<Long> agg = new ArrayList<>();
+      List<Long> rawAgg = new ArrayList<>();
+      PreparedStatement scan = cql.prepare("SELECT ts, metric, value_double FROM iiot_device.telemetry WHERE tenant = ?"
+          + " AND device_id = ? AND day = ?");
+      for (int q = 0; q < Math.max(5, QUERIES / 20); q++) {
+        long a = System.nanoTime();
+        int buckets = telemetry.aggregateTelemetry(AggregateTelemetryRequest.newBuilder().setDevice("tenants/"
+            + tenant + "/devices/" + device).setStartTime(PlatformOnboardingIT.ts(start.toEpochMilli()))
+            .setEndTime(PlatformOnboardingIT.ts(start.plusSeconds(86_400).toEpochMilli()))
+            .setInterval(com.google.protobuf.Duration.newBuilder().setSeconds(60)).build()).getAggregatesCount();
+        agg.add(System.nanoTime() - a);
+        assertThat(buckets).isEqualTo(1440 * 3);
+        a = System.nanoTime();
+        long rows = 0;
+        for (Row ignored : cql.execute(scan.bind(tenant, device, day).setPageSize(5000))) {
+          rows++;
+        }
+        rawAgg.add(System.nanoTime() - a);
+        assertThat(rows).isEqualTo(86_400L * 3);
+      }
+      md.append(row("AggregateTelemetry, whole day in 1-minute buckets (259,200 rows), p50", agg, rawAgg, 0.5,
+          "reading the day's rows with the driver (no aggregation)"));
+      md.append(row("AggregateTelemetry, same, p99", agg, rawAgg, 0.99, "same, p99"));
+    }
+
+    // 3. Live stream: MQTT publish to the gRPC client, next to MQTT publish to PUBACK.
+    List<Long> live = new ArrayList<>();
+    List<Long> puback = new ArrayList<>();
+    Map<Double, Long> received = new ConcurrentHashMap<>();
+    double subs = stack.hubStreamSubscribers();
+    withKey(TelemetryServiceGrpc.newStub(stack.platformChannel), key).withDeadlineAfter(30, TimeUnit.MINUTES)
+        .streamTelemetry(StreamTelemetryRequest.newBuilder().setParent("tenants/" + tenant).addDevices("b-00001")
+            .build(), new StreamObserver<StreamTelemetryResponse>() {
+              @Override
+              public void onNext(StreamTelemetryResponse e) {
+                received.put(e.getPoint().getNumber(), System.nanoTime());
+              }
+
+              @Override
+              public void onError(Throwable t) {}
+
+              @Override
+              public void onCompleted() {}
+            });
+    stack.awaitHubSubscribers((int) subs + 1);
+    MqttClient mqtt = new MqttClient("tcp://127.0.0.1:" + stack.hubMqttPort, "bench-live", new MemoryPersistence());
+    MqttConnectOptions o = new MqttConnectOptions();
+    o.setUserName(r.getResults(1).getCredentials().getAuthId());
+    o.setPassword(r.getResults(1).getCredentials().getSecret().toCharArray());
+    mqtt.connect(o);
+    for (int i = 1; i <= LIVE; i++) {
+      double v = i / 1000.0;
+      long a = System.nanoTime();
+      mqtt.publish("telemetry", ("{\"belt_speed\": " + v + "}").getBytes(StandardCharsets.UTF_8), 1, false);
+      long acked = System.nanoTime();
+      puback.add(acked - a);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!received.containsKey(v) && System.nanoTime() < deadline) {
+        Thread.onSpinWait();
+      }
+      assertThat(received).containsKey(v);
+      live.add(received.get(v) - a);
+      Thread.sleep(20);
+    }
+    mqtt.disconnect();
+    mqtt.close();
+    md.append(row("Live stream, MQTT publish (QoS 1) to the point on the platform-api gRPC stream, p50", live,
+        puback, 0.5, "MQTT publish to PUBACK (durably written)"));
+    md.append(row("Live stream, same, p99", live, puback, 0.99, "same, p99"));
+    md.append("\nLoad average during the run: ").append(Files.load())
+        .append(". device-hub hashes every password with PBKDF2 (credentials.pbkdf2-iterations, 100,000 by default)"
+            + " on its gRPC threads; onboarding time is dominated by it on a 2-core machine.\n");
+    BenchmarkReport.writeSection("platform-api", "platform-api: onboarding, history, live stream",
+        "mvn -B -pl it-tests verify -Dit.test=PlatformBenchmarkIT -Diiot.bench=platform -Dtest=none"
+            + " -Dsurefire.failIfNoSpecifiedTests=false", md.toString());
+  }
+
+  /** Load average, for the record. */
+  static final class Files {
+    static String load() {
+      try {
+        return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim();
+      } catch (java.io.IOException e) {
+        return "unknown";
+      }
+    }
+  }
+
+  private static String row(String what, List<Long> figure, List<Long> baseline, double q, String baselineWhat) {
+    double f = quantile(figure, q) / 1e6;
+    double b = quantile(baseline, q) / 1e6;
+    return String.format("| %s | %.1f ms | %.1f ms (%s) | %.1f |%n", what, f, b, baselineWhat, f / b);
+  }
+
+  private static double quantile(List<Long> values, double q) {
+    List<Long> sorted = values.stream().sorted().toList();
+    return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(q * sorted.size()) - 1));
+  }
+
+  /** 86,400 samples of 3 metrics, one UNLOGGED batch per 100 rows, 32 batches in flight. */
+  private static void writeDay(CqlSession cql, String tenant, String device, Instant start) throws Exception {
+    PreparedStatement insert = cql.prepare("INSERT INTO iiot_device.telemetry (tenant, device_id, day, ts, metric,"
+        + " value_double) VALUES (?, ?, ?, ?, ?, ?)");
+    LocalDate day = LocalDate.ofInstant(start, ZoneOffset.UTC);
+    java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(32);
+    List<java.util.concurrent.CompletableFuture<?>> all = new ArrayList<>();
+    BatchStatementBuilder b = new BatchStatementBuilder(BatchType.UNLOGGED);
+    for (int s = 0; s < 86_400; s++) {
+      Instant t = start.plusSeconds(s);
+      b.addStatement(insert.bind(tenant, device, day, t, "belt_speed", 2 + (s % 100) / 100.0));
+      b.addStatement(insert.bind(tenant, device, day, t, "motor_current", 200.0 + s % 50));
+      b.addStatement(insert.bind(tenant, device, day, t, "running", 1.0));
+      if (b.getStatementsCount() >= 99 || s == 86_399) {
+        inFlight.acquire();
+        all.add(cql.executeAsync(b.build()).toCompletableFuture().whenComplete((x, e) -> inFlight.release()));
+        b = new BatchStatementBuilder(BatchType.UNLOGGED);
+      }
+    }
+    java.util.concurrent.CompletableFuture.allOf(all.toArray(java.util.concurrent.CompletableFuture[]::new))
+        .get(10, TimeUnit.MINUTES);
+  }
+
+  /**
+   * The raw back ends doing onboarding's work for {@value #MACHINES}... machines: one BatchRegisterIdentifiers on
+   * resolver-node and device-hub BatchCreateDevices in batches of 1000 with 4 in flight, as platform-api sends them.
+   */
+  private static double rawBackends(PlatformStack stack, String prefix, String tenant) throws Exception {
+    BearerToken service = new BearerToken(stack.serviceToken);
+    String templateId = "bench-" + Long.toString(System.nanoTime(), 36);
+    TemplateServiceGrpc.newBlockingStub(stack.resolverChannel).withCallCredentials(service)
+        .withDeadlineAfter(60, TimeUnit.SECONDS).createTemplate(CreateTemplateRequest.newBuilder()
+            .setTemplateId(templateId).setTemplate(MetadataTemplate.newBuilder().setDisplayName("bench")
+                .setIndustryCategory("B").setIndustryCode("0610").addFields(TemplateField.newBuilder()
+                    .setName("serial_no").setType(FieldType.STRING).setValueType("SERIAL_NO").setIndex(2000)
+                    .setRequired(true))).build());
+    ManagedChannel hub = NettyChannelBuilder.forTarget(stack.platformHubTarget()).usePlaintext().build();
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      var devices = DeviceServiceGrpc.newBlockingStub(hub);
+      devices.withDeadlineAfter(60, TimeUnit.SECONDS).putTenant(PutTenantRequest.newBuilder().setTenant(
+          io.iiot.device.v1.Tenant.newBuilder().setName("tenants/" + tenant).setEnabled(true)).build());
+      devices.withDeadlineAfter(60, TimeUnit.SECONDS).putDeviceProfile(PutDeviceProfileRequest.newBuilder()
+          .setProfile(io.iiot.device.v1.DeviceProfile.newBuilder().setName("tenants/" + tenant + "/profiles/belt")
+              .addMetrics(Metric.newBuilder().setId(1).setName("belt_speed").setType(Metric.Type.NUMBER).setMax(6)))
+          .build());
+      long t0 = System.nanoTime();
+      BatchRegisterIdentifiersRequest.Builder ids = BatchRegisterIdentifiersRequest.newBuilder()
+          .setParent("prefixes/" + prefix);
+      for (int i = 0; i < MACHINES; i++) {
+        ids.addRequests(RegisterIdentifierRequest.newBuilder().setIdentifier(Identifier.newBuilder()
+            .setHandle(prefix + "/r-" + i).setTemplate("templates/" + templateId).putValues("serial_no", "S" + i)));
+      }
+      var registered = IdentifierServiceGrpc.newBlockingStub(stack.resolverChannel).withCallCredentials(service)
+          .withDeadlineAfter(30, TimeUnit.MINUTES).batchRegisterIdentifiers(ids.build());
+      assertThat(registered.getRegisteredCount()).isEqualTo(MACHINES);
+      List<Future<?>> batches = new ArrayList<>();
+      for (int from = 0; from < MACHINES; from += 1000) {
+        int f = from;
+        batches.add(pool.submit(() -> {
+          BatchCreateDevicesRequest.Builder b = BatchCreateDevicesRequest.newBuilder().setParent("tenants/" + tenant);
+          for (int i = f; i < Math.min(MACHINES, f + 1000); i++) {
+            String secret = "raw-secret-" + UUID.randomUUID();
+            b.addRequests(CreateDeviceRequest.newBuilder().setDeviceId("r-" + i)
+                .setDevice(io.iiot.device.v1.Device.newBuilder().setProfile("belt").setEnabled(true))
+                .addCredentials(Credential.newBuilder().setPassword(secret))
+                .addCredentials(Credential.newBuilder().setPsk(ByteString.copyFromUtf8(secret))));
+          }
+          return DeviceServiceGrpc.newBlockingStub(hub).withDeadlineAfter(30, TimeUnit.MINUTES)
+              .batchCreateDevices(b.build());
+        }));
+      }
+      for (Future<?> b : batches) {
+        b.get(30, TimeUnit.MINUTES);
+      }
+      return (System.nanoTime() - t0) / 1e6;
+    } finally {
+      pool.shutdownNow();
+      hub.shutdownNow();
+    }
+  }
+}
