@@ -48,21 +48,25 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * the baseline. The connector's input is written beforehand by Hono's own {@code KafkaBasedTelemetrySender} (QoS 1,
  * JSON with {@code ts}) into {@code hono.telemetry.<tenant>} (3 partitions), so the measured rate is the connector's
  * drain rate: from the first stored record to the last one stored (all offsets then committable), with device-hub
- * running in this JVM. A warm-up pass on another tenant runs first.
+ * running in this JVM. A warm-up pass on another tenant runs first; the connector is measured with its defaults and
+ * reading ahead ({@link #READ_AHEAD}), each on its own tenant.
  *
  * <p>Run: {@code mvn -B -q -o -pl kafka-broker,device-hub install -DskipTests && mvn -B -o -pl it-tests verify
  * -Dit.test=HonoIngestBenchmarkIT -Diiot.bench=hono -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false} (about 3
- * minutes); {@code -Dbench.messages=N} changes the message count (default 60,000), {@code -Dbench.env.KEY=value} a
- * device-hub setting in its environment form (e.g. {@code -Dbench.env.HONO_KAFKA_MAX_POLL_RECORDS=5000}). Writes the
- * "hono-ingest" section of docs/BENCHMARKS.md.
+ * minutes); {@code -Dbench.messages=N} changes the message count (default 60,000). Writes the "hono-ingest" section
+ * of docs/BENCHMARKS.md.
  */
 @EnabledIfSystemProperty(named = "iiot.bench", matches = ".*hono.*")
 @ExtendWith(EmbeddedCassandraExtension.class)
 class HonoIngestBenchmarkIT {
   private static final int MESSAGES = Integer.getInteger("bench.messages", 60_000);
   private static final String KEYSPACE = "iiot_device_hono_bench";
-  /** device-hub settings for the run in their environment form, from {@code -Dbench.env.<KEY>=<value>}. */
-  private static final Map<String, String> SETTINGS = settings();
+  /**
+   * The second pass: the connector reading far ahead, so that a device's rows meet in the writer's partition queue
+   * (1,000 devices round-robin: a batch of n rows per device needs about n × 1,000 records in flight).
+   */
+  private static final Map<String, String> READ_AHEAD = Map.of("HONO_KAFKA_MAX_POLL_RECORDS", "10000",
+      "TELEMETRY_MAX_QUEUED_ROWS", "100000");
 
   @Test
   void benchmark() throws Exception {
@@ -72,13 +76,15 @@ class HonoIngestBenchmarkIT {
     String run = Long.toString(System.currentTimeMillis() % 100_000);
     String warm = "hono-warm-" + run;
     String measured = "hono-" + run;
+    String deep = "hono-deep-" + run;
     DeviceRegistry devices = new DeviceRegistry(session, KEYSPACE);
-    for (String tenant : List.of(warm, measured)) {
+    for (String tenant : List.of(warm, measured, deep)) {
       DeviceIngestBenchmark.provision(devices, tenant);
     }
     long base = Instant.now().minus(Duration.ofHours(1)).toEpochMilli();
     produce(broker, warm, base, MESSAGES / 4);
     produce(broker, measured, base, MESSAGES);
+    produce(broker, deep, base, MESSAGES);
 
     PreparedStatement insert = session.prepare("INSERT INTO " + KEYSPACE + ".telemetry (tenant, device_id, day, ts,"
         + " metric, value_double) VALUES (?, ?, ?, ?, ?, ?)");
@@ -88,36 +94,44 @@ class HonoIngestBenchmarkIT {
     double baseline = Math.max(single, batched);
     System.out.printf(Locale.ROOT, "raw single %.0f rows/s, raw batches %.0f rows/s%n", single, batched);
 
-    drain(broker, session, warm, MESSAGES / 4);
-    Drain hono = drain(broker, session, measured, MESSAGES);
+    drain(broker, session, warm, MESSAGES / 4, Map.of());
+    Drain hono = drain(broker, session, measured, MESSAGES, Map.of());
     System.out.printf(Locale.ROOT, "Hono connector: %s%n", hono);
+    Drain ahead = drain(broker, session, deep, MESSAGES, READ_AHEAD);
+    System.out.printf(Locale.ROOT, "Hono connector reading ahead: %s%n", ahead);
     long stored = count(session, measured, base);
+    long storedAhead = count(session, deep, base);
 
     String table = String.format(Locale.ROOT, """
         %,d Hono telemetry records (one metric each, JSON with `ts`) from %,d devices, round-robin, written beforehand by
         Hono's `KafkaBasedTelemetrySender` into `hono.telemetry.<tenant>` (3 partitions) of a real Kafka 4.2 KRaft broker
-        (child JVM); embedded Cassandra node with `commitlog_sync: batch`; device-hub (Hono connector, `device-hub.yaml`
-        defaults%s) in the test JVM. Connector rate = records from the first stored to the last stored, divided by
-        that time (consumer start and group join: %.1f s, not counted). Rows read back afterwards: %,d.
+        (child JVM); embedded Cassandra node with `commitlog_sync: batch`; device-hub (Hono connector) in the test JVM, with
+        the `device-hub.yaml` defaults and then reading ahead (`%s`). Connector rate = records from the first stored to
+        the last stored, divided by that time (consumer start and group join, %.1f s / %.1f s, not counted). Rows read
+        back afterwards: %,d / %,d.
 
         | Path | Rate | vs. baseline |
         |---|---|---|
         | raw driver, single-row async (256 in flight) | %,.0f rows/s | |
         | raw driver, per-partition unlogged batches of 20 (64 in flight) | %,.0f rows/s | |
         | **baseline** (better of the two) | %,.0f rows/s | 1.00 |
-        | Hono Kafka → Cassandra through the connector, offsets committed after the durable write | %,.0f records/s | **%.2f×** |
+        | Hono Kafka → Cassandra through the connector, offsets committed after the durable write (defaults) | %,.0f records/s | **%.2f×** |
+        | the same, reading ahead (max-poll-records 10,000: up to about 15,000 records in flight) | %,.0f records/s | **%.2f×** |
 
-        Target from issue 6: ≥ 0.8× of the baseline.
-        """, MESSAGES, DeviceIngestBenchmark.DEVICES, SETTINGS.isEmpty() ? "" : " except " + SETTINGS,
-        hono.startupSeconds(), stored, single, batched, baseline,
-        hono.rate(), hono.rate() / baseline);
+        Target from issue 6: ≥ 0.8× of the baseline, not met. Hono interleaves its devices, so a device's rows meet in one
+        partition batch only when the connector holds about n × 1,000 records in flight for n rows per batch; the baseline
+        batches 20 rows of a device that it knows in advance. Reading further ahead helps (the yaml default went from 500 to
+        5,000 records per poll: 0.14× → 0.30× in these runs) at the price of rows waiting in the write queue that MQTT and
+        CoAP share. The shared machine's load (1-min load average around 30) moves every figure; compare within one run.
+        """, MESSAGES, DeviceIngestBenchmark.DEVICES, new java.util.TreeMap<>(READ_AHEAD), hono.startupSeconds(),
+        ahead.startupSeconds(), stored, storedAhead, single, batched, baseline, hono.rate(), hono.rate() / baseline,
+        ahead.rate(), ahead.rate() / baseline);
     System.out.println(table);
     BenchmarkReport.writeSection("hono-ingest", "device-hub: Hono Kafka → Cassandra vs. raw driver writes",
         "mvn -B -o -pl it-tests verify -Dit.test=HonoIngestBenchmarkIT -Diiot.bench=hono -Dtest=none"
-            + " -Dsurefire.failIfNoSpecifiedTests=false" + SETTINGS.entrySet().stream()
-            .map(e -> " -Dbench.env." + e.getKey() + "=" + e.getValue()).collect(java.util.stream.Collectors.joining()),
-        table);
+            + " -Dsurefire.failIfNoSpecifiedTests=false", table);
     assertThat(stored).isEqualTo(MESSAGES);
+    assertThat(storedAhead).isEqualTo(MESSAGES);
     session.close();
   }
 
@@ -159,7 +173,8 @@ class HonoIngestBenchmarkIT {
   }
 
   /** Starts device-hub with the Hono connector on {@code tenant} and waits until its {@code n} records are stored. */
-  private static Drain drain(KafkaBroker broker, CqlSession session, String tenant, int n) throws Exception {
+  private static Drain drain(KafkaBroker broker, CqlSession session, String tenant, int n,
+      Map<String, String> settings) throws Exception {
     PrometheusMeterRegistry registry = Metrics.newRegistry("device-hub");
     Vertx vertx = Vertx.vertx(Metrics.vertxOptions(registry));
     Map<String, String> env = new HashMap<>();
@@ -177,7 +192,7 @@ class HonoIngestBenchmarkIT {
     env.put("HONO_KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers());
     env.put("HONO_KAFKA_GROUP_ID", "bench-" + tenant);
     env.put("HONO_TENANTS", tenant);
-    env.putAll(SETTINGS);
+    env.putAll(settings);
     ServiceConfig config = ServiceConfig.load("device-hub", env);
     DeviceHubModule module = new DeviceHubModule(config);
     try {
@@ -208,16 +223,6 @@ class HonoIngestBenchmarkIT {
       module.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
-  }
-
-  private static Map<String, String> settings() {
-    Map<String, String> s = new java.util.TreeMap<>();
-    for (String k : System.getProperties().stringPropertyNames()) {
-      if (k.startsWith("bench.env.")) {
-        s.put(k.substring("bench.env.".length()), System.getProperty(k));
-      }
-    }
-    return s;
   }
 
   private static double stored(PrometheusMeterRegistry registry) {
