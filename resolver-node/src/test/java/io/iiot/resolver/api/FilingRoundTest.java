@@ -137,9 +137,14 @@ class FilingRoundTest {
             .withDeadlineAfter(600, TimeUnit.SECONDS);
         var aIds = ResolverNodeHarness.as(IdentifierServiceGrpc.newBlockingStub(ch), aToken)
             .withDeadlineAfter(600, TimeUnit.SECONDS);
+        // A's Handle administrator key: on approval it becomes HS_PUBKEY at 300 of A's prefix handle
+        java.security.KeyPairGenerator gen = java.security.KeyPairGenerator.getInstance("RSA");
+        gen.initialize(2048);
+        java.security.KeyPair aKey = gen.generateKeyPair();
         PrefixApplication applied = aApps.createPrefixApplication(CreatePrefixApplicationRequest.newBuilder()
             .setParent(a.getEnterprise().getName()).setApplication(PrefixApplication.newBuilder()
-                .setRecords(FilingSteps.records("山西示范煤业有限公司", "MA0000001").toBuilder().setAddress("待补充")))
+                .setRecords(FilingSteps.records("山西示范煤业有限公司", "MA0000001").toBuilder().setAddress("待补充"))
+                .setAdminPublicKey(com.google.protobuf.ByteString.copyFrom(aKey.getPublic().getEncoded())))
             .build());
         assertThat(applied.getState()).isEqualTo(PrefixApplication.State.SUBMITTED);
         StatusRuntimeException selfApprove = catchThrowableOfType(StatusRuntimeException.class, () -> aApps
@@ -170,7 +175,8 @@ class FilingRoundTest {
         assertThat(prefix).isEqualTo("88.101.1");
         List<HandleValue> prefixHandle = node.module.store().getFresh(Handles.prefixHandleOf(prefix))
             .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).orElseThrow().values();
-        assertThat(prefixHandle).extracting(v -> v.index() + ":" + v.type()).contains("1:HS_SITE", "101:HS_ADMIN");
+        assertThat(prefixHandle).extracting(v -> v.index() + ":" + v.type()).contains("1:HS_SITE", "100:HS_ADMIN",
+            "300:HS_PUBKEY", "101:HS_ADMIN");
 
         GetFilingRequest filingName = GetFilingRequest.newBuilder().setName(applied.getName() + "/filing").build();
         Filing failing = eventually(() -> aApps.getFiling(filingName), f -> f.getAttempts() >= 2, 20_000);
@@ -288,6 +294,27 @@ class FilingRoundTest {
         assertThat(reason(catchThrowableOfType(StatusRuntimeException.class, () -> stats.listDailyStatistics(
             ListDailyStatisticsRequest.newBuilder().setParent("prefixes/88.101.77").build()))))
             .isEqualTo("PERMISSION_DENIED NOT_YOUR_PREFIX");
+        assertThat(service.getIdentifier(GetIdentifierRequest.newBuilder().setName(bName).build())
+            .getValuesMap()).containsEntry("serial_no", "B-1");
+        // and over the Handle protocol (CNRI's client, A's key from its application): A administers its own prefix
+        // only; HS_ADMIN of B's prefix handle and identifiers does not name A
+        net.handle.hdllib.SiteInfo site = ((net.handle.hdllib.GetSiteInfoResponse) new net.handle.hdllib
+            .HandleResolver().sendHdlUdpRequest(new net.handle.hdllib.GenericRequest(net.handle.hdllib.Util
+                .encodeString("/"), net.handle.hdllib.AbstractMessage.OC_GET_SITE_INFO, null),
+            java.net.InetAddress.getLoopbackAddress(), node.handlePort)).siteInfo;
+        net.handle.hdllib.AuthenticationInfo aAdmin = new net.handle.hdllib.PublicKeyAuthenticationInfo(
+            net.handle.hdllib.Util.encodeString("0.NA/" + prefix), 300, aKey.getPrivate());
+        net.handle.hdllib.HandleValue[] url = {new net.handle.hdllib.HandleValue(1, "URL", "https://a.example/h")};
+        net.handle.hdllib.HandleResolver cnri = new net.handle.hdllib.HandleResolver();
+        assertThat(cnri.sendRequestToSite(new net.handle.hdllib.CreateHandleRequest(net.handle.hdllib.Util
+            .encodeString(prefix + "/H-1"), url, aAdmin), site).responseCode)
+            .isEqualTo(net.handle.hdllib.AbstractMessage.RC_SUCCESS);
+        assertThat(cnri.sendRequestToSite(new net.handle.hdllib.CreateHandleRequest(net.handle.hdllib.Util
+            .encodeString("88.101.77/H-1"), url, aAdmin), site).responseCode)
+            .isNotEqualTo(net.handle.hdllib.AbstractMessage.RC_SUCCESS);
+        assertThat(cnri.sendRequestToSite(new net.handle.hdllib.ModifyValueRequest(net.handle.hdllib.Util
+            .encodeString("88.101.77/B-1"), new net.handle.hdllib.HandleValue(2, "SERIAL_NO", "STOLEN"), aAdmin), site)
+            .responseCode).isNotEqualTo(net.handle.hdllib.AbstractMessage.RC_SUCCESS);
         assertThat(service.getIdentifier(GetIdentifierRequest.newBuilder().setName(bName).build())
             .getValuesMap()).containsEntry("serial_no", "B-1");
         // A lists only its own applications; the operator all of them
