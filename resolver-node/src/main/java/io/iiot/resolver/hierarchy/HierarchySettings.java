@@ -12,7 +12,7 @@ import java.util.Optional;
  */
 public record HierarchySettings(NodeRole role, Optional<HostPort> upstream, boolean recursionEnabled,
     int maxDepth, Duration requestTimeout, int maxInFlight, int cacheSize, Duration cacheMaxAge,
-    Duration negativeTtl, Duration upstreamSiteRefresh) {
+    Duration negativeTtl, Duration upstreamSiteRefresh, Duration prefixCacheMaxAge) {
 
   /** A {@code host:port} pair. */
   public record HostPort(String host, int port) {
@@ -35,7 +35,7 @@ public record HierarchySettings(NodeRole role, Optional<HostPort> upstream, bool
         c.integer("hierarchy.recursion.max-depth", 1, 10), c.duration("hierarchy.recursion.timeout"),
         c.integer("hierarchy.recursion.max-in-flight", 1, 1_000_000), c.integer("hierarchy.cache.size", 0, 10_000_000),
         c.duration("hierarchy.cache.max-age"), c.duration("hierarchy.cache.negative-ttl"),
-        c.duration("hierarchy.upstream-site-refresh"));
+        c.duration("hierarchy.upstream-site-refresh"), c.duration("hierarchy.prefix-cache-max-age"));
   }
 
   static HostPort hostPort(String s) {

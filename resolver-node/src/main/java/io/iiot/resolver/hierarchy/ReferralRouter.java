@@ -60,6 +60,29 @@ public final class ReferralRouter {
     this.ownSite = ownSite;
   }
 
+  /**
+   * A router whose prefix-handle lookups are kept for {@code maxAge} (at most 10,000 of them), so that routing
+   * costs no Cassandra read even when the store's own cache is off; a new or changed delegation is seen after at
+   * most {@code maxAge}.
+   */
+  public static ReferralRouter cached(Function<String, Future<Optional<HandleRecord>>> lookup, String nodePrefix,
+      Supplier<SiteRecord> ownSite, java.time.Duration maxAge) {
+    if (maxAge.isZero()) {
+      return new ReferralRouter(lookup, nodePrefix, ownSite);
+    }
+    com.github.benmanes.caffeine.cache.Cache<String, Optional<HandleRecord>> cache =
+        com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(maxAge).build();
+    return new ReferralRouter(h -> {
+      String key = Handles.fold(h);
+      Optional<HandleRecord> hit = cache.getIfPresent(key);
+      return hit != null ? Future.succeededFuture(hit) : lookup.apply(h).andThen(r -> {
+        if (r.succeeded()) {
+          cache.put(key, r.result());
+        }
+      });
+    }, nodePrefix, ownSite);
+  }
+
   /** @param handle normalised (a slash-less handle already read as {@code 0.NA/…}) and syntactically valid */
   public Future<Route> route(String handle) {
     if (Handles.isPrefixHandle(handle)) {
