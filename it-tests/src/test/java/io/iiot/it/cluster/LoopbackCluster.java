@@ -18,6 +18,7 @@ import java.util.List;
  * cluster-wide); each has its own address and directories. Node 1 is the seed.
  */
 final class LoopbackCluster implements AutoCloseable {
+  private static final java.time.Duration START_TIMEOUT = java.time.Duration.ofMinutes(5);
   private final List<EmbeddedCassandra> nodes = new ArrayList<>();
   private final int nativePort;
 
@@ -36,8 +37,12 @@ final class LoopbackCluster implements AutoCloseable {
       for (int i = 0; i < size; i++) {
         Topology topology = new Topology(address(i), List.of(address(0) + ":" + storagePort), clusterName,
             datacenter, "rack1", evenToken(i, size));
-        EmbeddedCassandra node = new EmbeddedCassandra(EmbeddedCassandra.Settings
-            .of(dir.resolve("node" + (i + 1)), nativePort, storagePort).withHeap(heap).withTopology(topology));
+        EmbeddedCassandra.Settings s = EmbeddedCassandra.Settings
+            .of(dir.resolve("node" + (i + 1)), nativePort, storagePort).withHeap(heap).withTopology(topology);
+        // Three nodes, the services and their load share two cores with other builds: a restart after kill -9 took
+        // over the default two minutes at a load average of 50.
+        EmbeddedCassandra node = new EmbeddedCassandra(new EmbeddedCassandra.Settings(s.dataDir(), s.nativePort(),
+            s.storagePort(), s.heap(), s.serverDir(), s.javaHome(), START_TIMEOUT, s.topology()));
         cluster.nodes.add(node);
         node.start();
       }
