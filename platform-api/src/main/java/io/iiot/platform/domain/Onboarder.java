@@ -182,9 +182,13 @@ public final class Onboarder {
         .build();
   }
 
+  /** Longest per-machine failure message: 10,000 results must stay well under gRPC's default 4 MiB. */
+  static final int MAX_MESSAGE = 300;
+
   private static MachineResult failed(Machine m, Code code, String why) {
+    String message = why.length() <= MAX_MESSAGE ? why : why.substring(0, MAX_MESSAGE - 1) + "…";
     return MachineResult.newBuilder().setMachineId(m.getMachineId())
-        .setStatus(com.google.rpc.Status.newBuilder().setCode(code.getNumber()).setMessage(why)).build();
+        .setStatus(com.google.rpc.Status.newBuilder().setCode(code.getNumber()).setMessage(message)).build();
   }
 
   private static OnboardDevicesResponse response(MachineResult[] results) {
