@@ -109,6 +109,9 @@ final class PlatformStack {
     penv.put("PLATFORM_API_RESOLVER_SERVICE_TOKEN_FILE", serviceToken.toString());
     hubTarget = "127.0.0.1:" + hub.port("device-hub", "grpc.port");
     penv.put("PLATFORM_API_DEVICE_HUB_TARGET", hubTarget);
+    // device-hub hashes each password with 100,000 PBKDF2 iterations; on the shared, loaded test machines a batch
+    // can take minutes, more than the 60 s default deadline.
+    penv.put("PLATFORM_API_DEVICE_HUB_DEADLINE", "600s");
     penv.put("PLATFORM_API_ONBOARDING_MQTT_URI", "mqtt://127.0.0.1:" + hubMqttPort);
     penv.put("PLATFORM_API_ONBOARDING_COAP_URI", "coaps://127.0.0.1:" + hubCoapDtlsPort);
     platform = ServiceProcess.start("platform-api", penv);

@@ -86,7 +86,7 @@ public final class DeviceHubDirectory implements DeviceDirectory {
   @Override
   public CompletionStage<Void> deleteDevices(String tenant, List<String> deviceIds) {
     return CompletableFuture.failedFuture(new UnsupportedOperationException(
-        "device-hub has no device deletion RPC yet; devices " + deviceIds + " may exist"));
+        "device-hub has no device deletion RPC yet; " + deviceIds.size() + " devices of this batch may exist"));
   }
 
   private List<RowOutcome> createChunk(String tenant, String profile, List<NewDevice> chunk) {
