@@ -141,11 +141,10 @@ class MqttIdleConnectionsBenchmarkIT {
         + " in all; closed by device-hub: %d; open at the end: %d; `devicehub_mqtt_connections` while held: %d%n",
         held.seconds(), after.seconds(), after.pingsSent(), after.pongs(), after.closedByServer(), open,
         loaded.connectionsGauge()));
-    md.append("- Connection limit: device-hub's MQTT config has none (no `mqtt.max-connections` key; Vert.x's")
-        .append(" `MqttServer` accepts until the process runs out of file descriptors). Its open-file limit here: ")
-        .append(fdLimit).append(", so somewhat below ").append(fdLimit).append(" connections accept() would fail")
-        .append(" (EMFILE) and further devices could not connect (not driven that far here); the heap above shows")
-        .append(" memory is not the first limit at ").append(CONNECTIONS).append(" connections.\n");
+    md.append("- Connection limit: `mqtt.max-connections` (default 20,000; further CONNECTs refused with 0x03 /")
+        .append(" MQTT 5 0x97 and counted, see DeviceLimitsTest). Open-file limit of the run here: ").append(fdLimit)
+        .append("; keep it above the connection limit. The heap above shows memory is not the first limit at ")
+        .append(CONNECTIONS).append(" connections.\n");
     md.append(String.format(Locale.ROOT, "- Machine load average (1 min) at the end: %.2f (shared machine)%n",
         loadAverage));
     return md.toString();

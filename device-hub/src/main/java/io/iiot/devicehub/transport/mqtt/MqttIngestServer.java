@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.KeyCertOptions;
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
 import io.vertx.mqtt.MqttServer;
 import io.vertx.mqtt.MqttServerOptions;
 import java.util.ArrayList;
@@ -63,9 +64,18 @@ public final class MqttIngestServer {
 
   private Future<MqttServer> listen(MqttServerOptions options) {
     MqttServer server = MqttServer.create(vertx, options);
-    server.endpointHandler(endpoint ->
-        new MqttConnection(vertx, endpoint, authenticator, ingest, metrics, settings.maxUnacked(), commands,
-            registry).start());
+    server.endpointHandler(endpoint -> {
+      // Counted against accepted connections only: CONNECTs still authenticating may overshoot by their number, which
+      // is bounded by what the event loops read at once.
+      if (metrics.connections.get() >= settings.maxConnections()) {
+        metrics.connect("limit");
+        endpoint.reject(endpoint.protocolVersion() == 5 ? MqttConnectReturnCode.CONNECTION_REFUSED_QUOTA_EXCEEDED
+            : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
+        return;
+      }
+      new MqttConnection(vertx, endpoint, authenticator, ingest, metrics, settings.maxUnacked(), commands,
+          registry).start();
+    });
     // Errors before CONNECT was read (a malformed or oversized first packet) arrive here, later ones at the endpoint.
     server.exceptionHandler(err -> {
       metrics.protocolError(err);
