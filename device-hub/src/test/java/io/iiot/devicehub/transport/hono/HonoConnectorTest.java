@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -212,6 +213,8 @@ class HonoConnectorTest {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
       long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       Map<TopicPartition, Long> behind;
+      Set<String> committedTopics;
+      List<String> expected = List.of("hono.telemetry." + PLANT_A, "hono.event." + PLANT_B, "hono.telemetry." + GHOST);
       do {
         Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(GROUP)
             .partitionsToOffsetAndMetadata().get();
@@ -225,13 +228,15 @@ class HonoConnectorTest {
             behind.put(e.getKey(), lag);
           }
         }
-        assertThat(committed.keySet()).extracting(TopicPartition::topic)
-            .contains("hono.telemetry." + PLANT_A, "hono.event." + PLANT_B, "hono.telemetry." + GHOST);
-        if (behind.isEmpty()) {
+        // A partition's first commit may still be on its way (the ghost tenant's records are only skipped): waited for,
+        // not failed at once.
+        committedTopics = committed.keySet().stream().map(TopicPartition::topic).collect(Collectors.toSet());
+        if (behind.isEmpty() && committedTopics.containsAll(expected)) {
           return;
         }
         Thread.sleep(200);
       } while (System.nanoTime() < end);
+      assertThat(committedTopics).as("topics with committed offsets").containsAll(expected);
       assertThat(behind).as("partitions whose committed offset is behind the end").isEmpty();
     }
   }
