@@ -58,12 +58,18 @@ public final class HandleStore {
   private final Cache<String, Optional<HandleRecord>> cache;
   private final long maxAgeNanos;
 
+  private static com.datastax.oss.driver.api.core.cql.SimpleStatement idempotent(String cql) {
+    return com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance(cql).setIdempotent(true);
+  }
+
   /** @param keyspace the service's keyspace (the runtime's session has no current keyspace) */
   public HandleStore(CqlSession session, String keyspace, int cacheSize, Duration cacheMaxAge) {
     this.session = session;
     String ks = com.datastax.oss.driver.api.core.CqlIdentifier.fromInternal(keyspace).asCql(true) + ".";
-    select = session.prepare("SELECT spelling, idx, type, data, ttl_type, ttl, ts, refs, admin_read, admin_write, "
-        + "pub_read, pub_write FROM " + ks + "handles WHERE handle = ?");
+    // Reads are marked idempotent so the driver retries them on another replica when a coordinator dies mid-request
+    // (the cluster test saw RC 2 answers during a node kill otherwise); writes keep the default: some are LWTs.
+    select = session.prepare(idempotent("SELECT spelling, idx, type, data, ttl_type, ttl, ts, refs, admin_read, "
+        + "admin_write, pub_read, pub_write FROM " + ks + "handles WHERE handle = ?"));
     insertValue = session.prepare("INSERT INTO " + ks + "handles (handle, idx, type, data, ttl_type, ttl, ts, refs, "
         + "admin_read, admin_write, pub_read, pub_write) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
     insertSpellingIfAbsent = session.prepare(
@@ -74,8 +80,8 @@ public final class HandleStore {
     insertPrefix = session.prepare(
         "INSERT INTO " + ks + "handles_by_prefix (prefix, handle, spelling) VALUES (?,?,?)");
     deletePrefix = session.prepare("DELETE FROM " + ks + "handles_by_prefix WHERE prefix = ? AND handle = ?");
-    listPrefix = session.prepare("SELECT spelling FROM " + ks + "handles_by_prefix WHERE prefix = ?");
-    existing = session.prepare("SELECT handle FROM " + ks + "handles WHERE handle IN ? PER PARTITION LIMIT 1");
+    listPrefix = session.prepare(idempotent("SELECT spelling FROM " + ks + "handles_by_prefix WHERE prefix = ?"));
+    existing = session.prepare(idempotent("SELECT handle FROM " + ks + "handles WHERE handle IN ? PER PARTITION LIMIT 1"));
     this.maxAgeNanos = cacheMaxAge.toNanos();
     this.cache = Caffeine.newBuilder()
         .maximumSize(cacheSize)
