@@ -81,7 +81,8 @@ public final class HandleStore {
         "INSERT INTO " + ks + "handles_by_prefix (prefix, handle, spelling) VALUES (?,?,?)");
     deletePrefix = session.prepare("DELETE FROM " + ks + "handles_by_prefix WHERE prefix = ? AND handle = ?");
     listPrefix = session.prepare(idempotent("SELECT spelling FROM " + ks + "handles_by_prefix WHERE prefix = ?"));
-    existing = session.prepare(idempotent("SELECT handle FROM " + ks + "handles WHERE handle IN ? PER PARTITION LIMIT 1"));
+    existing = session.prepare(
+        idempotent("SELECT handle FROM " + ks + "handles WHERE handle IN ? PER PARTITION LIMIT 1"));
     this.maxAgeNanos = cacheMaxAge.toNanos();
     this.cache = Caffeine.newBuilder()
         .maximumSize(cacheSize)
