@@ -2,7 +2,6 @@ package io.iiot.it.platform;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
-import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -121,10 +120,6 @@ final class PlatformStack {
     Http.await("http://127.0.0.1:" + hubHttpPort + "/health/ready", s -> s == 200, Duration.ofSeconds(300));
     Http.await("http://127.0.0.1:" + platform.port("platform-api", "http.port") + "/health/ready", s -> s == 200,
         Duration.ofSeconds(300));
-    if (!Files.exists(serviceToken)) {
-      // A resolver-node without gRPC authentication yet: it ignores the header, but platform-api needs a token.
-      Files.writeString(serviceToken, "service.unauthenticated-node\n");
-    }
     platformChannel = NettyChannelBuilder.forAddress("127.0.0.1", platform.port("platform-api", "grpc.port"))
         .usePlaintext().build();
     resolverChannel = NettyChannelBuilder.forAddress("127.0.0.1", resolverGrpc).usePlaintext().build();
@@ -146,33 +141,25 @@ final class PlatformStack {
 
   /**
    * A prefix filed and approved on resolver-node the way an enterprise gets one: the service principal creates the
-   * enterprise and its application, the operator approves. A resolver-node without the filing services yet (they
-   * answer UNIMPLEMENTED) accepts registration under any prefix of the node: then a fresh one is made up.
+   * enterprise and its application, the operator approves (registration needs an approved prefix).
    */
   String approvedPrefix() {
-    try {
-      BearerToken service = new BearerToken(serviceToken);
-      String code = creditCode();
-      Enterprise ent = EnterpriseServiceGrpc.newBlockingStub(resolverChannel).withCallCredentials(service)
-          .withDeadlineAfter(30, TimeUnit.SECONDS).createEnterprise(CreateEnterpriseRequest.newBuilder()
-              .setEnterprise(Enterprise.newBuilder().setDisplayName("山西某煤矿有限公司 IT").setCreditCode(code)).build())
-          .getEnterprise();
-      PrefixApplication app = PrefixApplicationServiceGrpc.newBlockingStub(resolverChannel)
-          .withCallCredentials(service).withDeadlineAfter(30, TimeUnit.SECONDS)
-          .createPrefixApplication(CreatePrefixApplicationRequest.newBuilder().setParent(ent.getName())
-              .setApplication(PrefixApplication.newBuilder().setRecords(EnterpriseRecords.newBuilder()
-                  .setName("山西某煤矿有限公司 IT").setCreditCode(code).setAddress("山西省大同市")
-                  .setContact("张工 0352-0000000").setIndustryCategory("B").setIndustryCode("0610"))).build());
-      return PrefixApplicationServiceGrpc.newBlockingStub(resolverChannel)
-          .withCallCredentials(new BearerToken(operatorToken)).withDeadlineAfter(30, TimeUnit.SECONDS)
-          .approvePrefixApplication(ApprovePrefixApplicationRequest.newBuilder().setName(app.getName()).build())
-          .getPrefix();
-    } catch (StatusRuntimeException e) {
-      if (e.getStatus().getCode() != Status.Code.UNIMPLEMENTED) {
-        throw e;
-      }
-      return "88.101." + (1000 + new SecureRandom().nextInt(900_000));
-    }
+    BearerToken service = new BearerToken(serviceToken);
+    String code = creditCode();
+    Enterprise ent = EnterpriseServiceGrpc.newBlockingStub(resolverChannel).withCallCredentials(service)
+        .withDeadlineAfter(30, TimeUnit.SECONDS).createEnterprise(CreateEnterpriseRequest.newBuilder()
+            .setEnterprise(Enterprise.newBuilder().setDisplayName("山西某煤矿有限公司 IT").setCreditCode(code)).build())
+        .getEnterprise();
+    PrefixApplication app = PrefixApplicationServiceGrpc.newBlockingStub(resolverChannel)
+        .withCallCredentials(service).withDeadlineAfter(30, TimeUnit.SECONDS)
+        .createPrefixApplication(CreatePrefixApplicationRequest.newBuilder().setParent(ent.getName())
+            .setApplication(PrefixApplication.newBuilder().setRecords(EnterpriseRecords.newBuilder()
+                .setName("山西某煤矿有限公司 IT").setCreditCode(code).setAddress("山西省大同市")
+                .setContact("张工 0352-0000000").setIndustryCategory("B").setIndustryCode("0610"))).build());
+    return PrefixApplicationServiceGrpc.newBlockingStub(resolverChannel)
+        .withCallCredentials(new BearerToken(operatorToken)).withDeadlineAfter(30, TimeUnit.SECONDS)
+        .approvePrefixApplication(ApprovePrefixApplicationRequest.newBuilder().setName(app.getName()).build())
+        .getPrefix();
   }
 
   /** A GB 32100 unified social credit code with a valid check character. */
