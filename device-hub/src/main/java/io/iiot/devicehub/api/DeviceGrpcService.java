@@ -48,13 +48,20 @@ import java.util.function.Supplier;
 public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImplBase {
   static final int MAX_BATCH = 1000;
   private static final Duration STORAGE_WAIT = Duration.ofSeconds(30);
+  private static final int MIN_GENERATED_PASSWORD = 22;
 
   private final DeviceRegistry registry;
   private final PasswordHasher hasher;
+  private final PasswordHasher generatedSecretHasher;
 
-  public DeviceGrpcService(DeviceRegistry registry, PasswordHasher hasher) {
+  /**
+   * @param generatedSecretHasher for passwords marked {@code generated_password} (random secrets of >= 128 bits, for
+   *     which a work factor adds nothing)
+   */
+  public DeviceGrpcService(DeviceRegistry registry, PasswordHasher hasher, PasswordHasher generatedSecretHasher) {
     this.registry = registry;
     this.hasher = hasher;
+    this.generatedSecretHasher = generatedSecretHasher;
   }
 
   @Override
@@ -161,7 +168,8 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
         for (Credential c : r.getCredentialsList()) {
           String authId = c.getAuthId().isEmpty() ? d.deviceId() : c.getAuthId();
           if (c.hasPassword()) {
-            await(registry.putPassword(tenant, authId, d.deviceId(), hasher.hash(c.getPassword())));
+            await(registry.putPassword(tenant, authId, d.deviceId(),
+                (c.getGeneratedPassword() ? generatedSecretHasher : hasher).hash(c.getPassword())));
           } else if (c.hasX509Sha256Fingerprint()) {
             await(registry.putCertificate(tenant, authId, d.deviceId(),
                 CertificateFingerprint.normalize(c.getX509Sha256Fingerprint())));
@@ -215,6 +223,9 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
           int n = c.getPassword().length();
           if (n < 8 || n > 256) {
             v.add(cat + ".password", "8 to 256 characters");
+          } else if (c.getGeneratedPassword() && n < MIN_GENERATED_PASSWORD) {
+            v.add(cat + ".generated_password", "a generated password has at least " + MIN_GENERATED_PASSWORD
+                + " characters (128 random bits in base64url)");
           }
         }
         case PSK -> {

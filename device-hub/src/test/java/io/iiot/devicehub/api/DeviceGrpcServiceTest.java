@@ -119,6 +119,34 @@ class DeviceGrpcServiceTest {
   }
 
   @Test
+  void aGeneratedPasswordIsHashedWithoutTheHumanWorkFactorAndStillLogsIn() throws Exception {
+    tenantWithProfile();
+    String generated = "Qm9hcmQtbWFjaGluZS0wMDE3LXJhbmRvbQ"; // 34 characters, as platform-api generates them
+    api.batchCreateDevices(BatchCreateDevicesRequest.newBuilder().setParent("tenants/" + tenant)
+        .addRequests(device("gen-1", Credential.newBuilder().setPassword(generated).setGeneratedPassword(true).build()))
+        .addRequests(device("human-1", password("chosen-by-a-person"))).build());
+
+    assertThat(storedHash("gen-1")).startsWith("pbkdf2-sha256$1000$");
+    assertThat(storedHash("human-1")).startsWith("pbkdf2-sha256$100000$");
+    Cli cli = Cli.run(List.of("mosquitto_pub", "-h", "127.0.0.1", "-p", Integer.toString(hub.mqttPort), "-q", "1",
+        "-u", "gen-1@" + tenant, "-P", generated, "-t", "t", "-m", "{\"force\": 12.5}"));
+    assertThat(cli.exit()).as(cli.output()).isZero();
+
+    StatusRuntimeException e = catchThrowableOfType(() -> api.batchCreateDevices(BatchCreateDevicesRequest.newBuilder()
+        .setParent("tenants/" + tenant).addRequests(device("gen-2", Credential.newBuilder()
+            .setPassword("only-16-chars-xx").setGeneratedPassword(true).build())).build()),
+        StatusRuntimeException.class);
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(unpack(e, BadRequest.class).getFieldViolationsList()).extracting(BadRequest.FieldViolation::getField)
+        .containsExactly("requests[0].credentials[0].generated_password");
+  }
+
+  private String storedHash(String authId) {
+    return hub.session.execute("SELECT secret FROM credentials WHERE tenant = ? AND auth_id = ? AND type = ?",
+        tenant, authId, io.iiot.devicehub.storage.DeviceRegistry.PASSWORD).one().getString("secret");
+  }
+
+  @Test
   void invalidFieldsAreAllReportedAsBadRequestAndNothingIsCreated() {
     tenantWithProfile();
     StatusRuntimeException e = catchThrowableOfType(() -> api.batchCreateDevices(BatchCreateDevicesRequest.newBuilder()

@@ -211,7 +211,7 @@ public final class DeviceHubDirectory implements DeviceDirectory {
     if (d.credential() == CredentialPolicy.Type.DTLS_PSK) {
       r.addCredentials(c.setPsk(psk));
     } else {
-      r.addCredentials(c.clone().setPassword(d.secret()));
+      r.addCredentials(c.clone().setPassword(d.secret()).setGeneratedPassword(d.generatedSecret()));
       if (psk.size() <= MAX_PSK_BYTES) {
         // PASSWORD templates promise CoAP over DTLS with the same identity and secret as PSK.
         r.addCredentials(c.setPsk(psk));

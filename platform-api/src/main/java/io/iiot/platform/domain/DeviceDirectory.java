@@ -18,8 +18,17 @@ public interface DeviceDirectory {
    * @param authId the MQTT username / DTLS PSK identity, {@code <machine id>@<tenant>}
    * @param secret the password or PSK in clear; device-hub stores only its hash
    */
+  /**
+   * @param generatedSecret the secret is random, generated here with at least 128 bits (device-hub may then hash it
+   *     without the work factor meant for guessable passwords); false for secrets a tenant supplied
+   */
   record NewDevice(String deviceId, String displayName, Map<String, String> labels, CredentialPolicy.Type credential,
-      String authId, String secret) {
+      String authId, String secret, boolean generatedSecret) {
+    public NewDevice(String deviceId, String displayName, Map<String, String> labels, CredentialPolicy.Type credential,
+        String authId, String secret) {
+      this(deviceId, displayName, labels, credential, authId, secret, false);
+    }
+
     @Override
     public String toString() {
       return "NewDevice[" + deviceId + "]"; // never the secret

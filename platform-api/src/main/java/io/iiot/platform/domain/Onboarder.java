@@ -24,6 +24,8 @@ import java.util.concurrent.CompletionStage;
  */
 public final class Onboarder {
   private static final SecureRandom RANDOM = new SecureRandom();
+  /** 128 bits: below this a generated secret is hashed as slowly as a supplied password. */
+  private static final int MIN_RANDOM_SECRET_BYTES = 16;
   private final IdentifierRegistry identifiers;
   private final DeviceDirectory devices;
   private final String mqttUri;
@@ -157,9 +159,10 @@ public final class Onboarder {
   }
 
   private DeviceDirectory.NewDevice newDevice(String tenant, CredentialPolicy policy, Machine m) {
-    String secret = m.getSuppliedSecret().isEmpty() ? generateSecret(policy.getSecretBytes()) : m.getSuppliedSecret();
+    boolean generated = m.getSuppliedSecret().isEmpty();
+    String secret = generated ? generateSecret(policy.getSecretBytes()) : m.getSuppliedSecret();
     return new DeviceDirectory.NewDevice(m.getMachineId(), m.getDisplayName(), m.getLabelsMap(), policy.getType(),
-        m.getMachineId() + "@" + tenant, secret);
+        m.getMachineId() + "@" + tenant, secret, generated && policy.getSecretBytes() >= MIN_RANDOM_SECRET_BYTES);
   }
 
   static String generateSecret(int bytes) {

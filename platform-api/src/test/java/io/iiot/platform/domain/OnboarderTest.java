@@ -53,6 +53,7 @@ public class OnboarderTest {
   void onboardsAHundredBeltConveyorsWithCredentialsAndConnectionStrings() throws Exception {
     OnboardDevicesResponse r = onboard(machines(100));
     assertThat(r.getOnboardedCount()).isEqualTo(100);
+    assertThat(directory.generatedSecrets).as("secrets generated here are marked so").hasSize(100);
     assertThat(r.getFailedCount()).isZero();
     MachineResult first = r.getResults(0);
     assertThat(first.getStatus().getCode()).isEqualTo(Code.OK_VALUE);
@@ -160,6 +161,8 @@ public class OnboarderTest {
   /** device-hub stand-in. With {@code failWholeCall} it creates the devices and then fails, like a lost response. */
   public static final class Directory implements DeviceDirectory {
     public final Set<String> devices = new HashSet<>();
+    /** Devices whose secret was marked as generated (device-hub then skips the human-password work factor). */
+    final Set<String> generatedSecrets = new HashSet<>();
     final Set<String> profiles = new HashSet<>();
     final Set<String> reject = new HashSet<>();
     boolean failWholeCall;
@@ -175,6 +178,9 @@ public class OnboarderTest {
           out.add(RowOutcome.failed("device id taken"));
         } else {
           devices.add(d.deviceId());
+          if (d.generatedSecret()) {
+            generatedSecrets.add(d.deviceId());
+          }
           out.add(RowOutcome.OK);
         }
       }
