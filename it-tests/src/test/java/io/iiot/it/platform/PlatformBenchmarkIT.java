@@ -296,7 +296,8 @@ class PlatformBenchmarkIT {
             String secret = "raw-secret-" + UUID.randomUUID();
             b.addRequests(CreateDeviceRequest.newBuilder().setDeviceId("r-" + i)
                 .setDevice(io.iiot.device.v1.Device.newBuilder().setProfile("belt").setEnabled(true))
-                .addCredentials(Credential.newBuilder().setPassword(secret))
+                // a random UUID, as platform-api's generated secrets: the same hashing work as the onboarding path
+                .addCredentials(Credential.newBuilder().setPassword(secret).setGeneratedPassword(true))
                 .addCredentials(Credential.newBuilder().setPsk(ByteString.copyFromUtf8(secret))));
           }
           return DeviceServiceGrpc.newBlockingStub(hub).withDeadlineAfter(30, TimeUnit.MINUTES)
