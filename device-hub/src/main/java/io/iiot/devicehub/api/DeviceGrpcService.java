@@ -30,9 +30,12 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.EnumSet;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -128,10 +131,12 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
       }
       ApiErrors.Violations violations = new ApiErrors.Violations();
       Set<String> deviceIds = new HashSet<>();
-      Set<String> authIds = new HashSet<>();
+      // One password and one PSK may share an auth id (the same identity over MQTT and CoAP/DTLS), as stored.
+      Map<String, Set<Credential.SecretCase>> credentialTypes = new LinkedHashMap<>();
       Set<String> profiles = new LinkedHashSet<>();
       for (int i = 0; i < requests.size(); i++) {
-        validate(requests.get(i), "requests[" + i + "]", request.getParent(), deviceIds, authIds, profiles, violations);
+        validate(requests.get(i), "requests[" + i + "]", request.getParent(), deviceIds, credentialTypes, profiles,
+            violations);
       }
       violations.throwIfAny();
       requireTenant(tenant);
@@ -145,7 +150,7 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
           throw ApiErrors.alreadyExists("iiot.device.v1.Device", Names.deviceName(tenant, id));
         }
       }
-      for (String authId : authIds.stream().map(k -> k.substring(0, k.indexOf('\u0000'))).distinct().toList()) {
+      for (String authId : credentialTypes.keySet()) {
         if (await(registry.authIdTaken(tenant, authId))) {
           throw ApiErrors.alreadyExists("credential", authId + "@" + tenant);
         }
@@ -187,7 +192,7 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
   }
 
   private static void validate(CreateDeviceRequest r, String at, String parent, Set<String> deviceIds,
-      Set<String> authIds, Set<String> profiles, ApiErrors.Violations v) {
+      Map<String, Set<Credential.SecretCase>> credentialTypes, Set<String> profiles, ApiErrors.Violations v) {
     if (!r.getParent().isEmpty() && !r.getParent().equals(parent)) {
       v.add(at + ".parent", "must be empty or the batch's parent " + parent);
     }
@@ -214,8 +219,8 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
         if (!c.getAuthId().isEmpty()) { // a defaulted one repeats the device_id violation
           v.add(cat + ".auth_id", "1-128 letters, digits, '_', '.', ':', '-'");
         }
-      } else if (!authIds.add(authId + "\u0000" + c.getSecretCase())) {
-        // One password and one PSK may share an auth id (MQTT and CoAP/DTLS with the same identity), as stored.
+      } else if (!credentialTypes.computeIfAbsent(authId, k -> EnumSet.noneOf(Credential.SecretCase.class))
+          .add(c.getSecretCase())) {
         v.add(cat + ".auth_id", "'" + authId + "' appears twice in the batch with a " + c.getSecretCase());
       }
       switch (c.getSecretCase()) {

@@ -141,6 +141,25 @@ class DeviceGrpcServiceTest {
         .containsExactly("requests[0].credentials[0].generated_password");
   }
 
+  @Test
+  void anAuthIdMayHoldOnePasswordAndOnePskButNotTwoOfAKind() {
+    tenantWithProfile();
+    api.batchCreateDevices(BatchCreateDevicesRequest.newBuilder().setParent("tenants/" + tenant)
+        .addRequests(device("both-1", Credential.newBuilder().setAuthId("shared").setPassword("pw-of-shared").build(),
+            Credential.newBuilder().setAuthId("shared").setPsk(ByteString.copyFromUtf8("psk-of-shared")).build()))
+        .build());
+    assertThat(storedHash("shared")).startsWith("pbkdf2-sha256$");
+
+    StatusRuntimeException e = catchThrowableOfType(() -> api.batchCreateDevices(BatchCreateDevicesRequest.newBuilder()
+        .setParent("tenants/" + tenant)
+        .addRequests(device("twice-1", Credential.newBuilder().setAuthId("twice").setPassword("first-pw-1").build()))
+        .addRequests(device("twice-2", Credential.newBuilder().setAuthId("twice").setPassword("second-pw-2").build()))
+        .build()), StatusRuntimeException.class);
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(unpack(e, BadRequest.class).getFieldViolationsList()).extracting(BadRequest.FieldViolation::getField)
+        .containsExactly("requests[1].credentials[0].auth_id");
+  }
+
   private String storedHash(String authId) {
     return hub.session.execute("SELECT secret FROM credentials WHERE tenant = ? AND auth_id = ? AND type = ?",
         tenant, authId, io.iiot.devicehub.storage.DeviceRegistry.PASSWORD).one().getString("secret");
