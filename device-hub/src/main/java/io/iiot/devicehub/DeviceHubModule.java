@@ -22,7 +22,7 @@ import io.iiot.devicehub.query.PublishingTelemetryWriter;
 import io.iiot.devicehub.query.TelemetryQueryGrpcService;
 import io.iiot.devicehub.storage.DeviceRegistry;
 import io.iiot.devicehub.storage.TelemetryWriter;
-import io.iiot.devicehub.transport.SelfSignedTls;
+import io.iiot.base.tls.SelfSignedTls;
 import io.iiot.devicehub.transport.coap.CoapIngestServer;
 import io.iiot.devicehub.transport.coap.CoapSettings;
 import io.iiot.devicehub.transport.hono.HonoConnector;
@@ -170,7 +170,7 @@ public final class DeviceHubModule implements ServiceModule {
       return new PemKeyCertOptions().setCertPath(mqtt.tlsCert().get()).setKeyPath(mqtt.tlsKey().orElseThrow());
     }
     try {
-      devTls = SelfSignedTls.generate();
+      devTls = SelfSignedTls.generate("device-hub");
     } catch (Exception e) {
       throw new IllegalStateException("cannot generate a self-signed TLS certificate: " + e.getMessage(), e);
     }

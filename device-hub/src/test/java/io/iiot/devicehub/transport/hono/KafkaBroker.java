@@ -3,7 +3,7 @@ package io.iiot.devicehub.transport.hono;
 import io.iiot.base.launch.ChildJvm;
 import io.iiot.base.launch.EmbeddedCassandra;
 import io.iiot.base.launch.Workspace;
-import io.iiot.devicehub.transport.SelfSignedTls;
+import io.iiot.base.tls.SelfSignedTls;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -84,7 +84,7 @@ public final class KafkaBroker implements AutoCloseable {
     }
     Ports ports = new Ports(Workspace.freePort(), Workspace.freePort(), Workspace.freePort(), Workspace.freePort(),
         Workspace.freePort());
-    SelfSignedTls tls = SelfSignedTls.generate();
+    SelfSignedTls tls = SelfSignedTls.generate("kafka-broker");
     Path props = dir.resolve("server.properties");
     Files.writeString(props, properties(dir.resolve("logs"), ports, tls), StandardCharsets.UTF_8);
     Path java = EmbeddedCassandra.locateJava17();

@@ -2,6 +2,7 @@ package io.iiot.resolver.transport.http;
 
 import io.iiot.base.config.ConfigException;
 import io.iiot.base.config.ServiceConfig;
+import io.iiot.base.tls.SelfSignedTls;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;

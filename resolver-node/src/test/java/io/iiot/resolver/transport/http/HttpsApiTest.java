@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.iiot.base.config.ConfigException;
 import io.iiot.base.config.ServiceConfig;
+import io.iiot.base.tls.SelfSignedTls;
 import io.iiot.base.testing.EmbeddedCassandraExtension;
 import io.iiot.resolver.ResolverNodeHarness;
 import io.vertx.core.json.JsonArray;

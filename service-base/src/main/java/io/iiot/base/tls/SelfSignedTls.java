@@ -1,4 +1,4 @@
-package io.iiot.resolver.transport.http;
+package io.iiot.base.tls;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,18 +10,20 @@ import java.util.concurrent.TimeUnit;
 /**
  * A self-signed certificate for development, made at start when no certificate is configured: an EC P-256 key for
  * {@code localhost}/{@code 127.0.0.1}, valid one year, generated with the JDK's own {@code keytool} (no extra
- * library). Never use it in production: every start makes a new key.
- *
- * <p>The same helper as device-hub's {@code io.iiot.devicehub.transport.SelfSignedTls} (services do not depend on
- * each other; its place is service-base).
+ * library). Clients trust it with the exported {@link #certPem()} (e.g. {@code mosquitto_pub --cafile cert.pem}, {@code curl --cacert}).
+ * Never use it in production: every start makes a new key.
  *
  * @param keystore PKCS#12 file holding key and certificate
  * @param password the keystore's password
- * @param certPem the certificate alone, PEM encoded (what a client trusts)
+ * @param certPem the certificate alone, PEM encoded
  */
 public record SelfSignedTls(Path keystore, String password, Path certPem) {
 
-  /** Generates into a new temporary directory. Blocking (runs keytool, about a second): worker threads only. */
+  /**
+   * Generates into a new temporary directory. Blocking (runs keytool, about a second): worker threads only.
+   *
+   * @param name the service's name: key alias and file names
+   */
   public static SelfSignedTls generate(String name) throws IOException, InterruptedException {
     Path dir = Files.createTempDirectory(name + "-tls");
     Path keystore = dir.resolve(name + ".p12");
