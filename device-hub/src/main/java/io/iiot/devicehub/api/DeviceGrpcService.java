@@ -1,11 +1,15 @@
 package io.iiot.devicehub.api;
 
+import com.google.protobuf.Empty;
 import com.google.protobuf.Timestamp;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.iiot.device.v1.BatchCreateDevicesRequest;
 import io.iiot.device.v1.BatchCreateDevicesResponse;
+import io.iiot.device.v1.BatchDeleteDevicesRequest;
+import io.iiot.device.v1.BatchDeleteDevicesResponse;
+import io.iiot.device.v1.DeleteDeviceRequest;
 import io.iiot.device.v1.CreateDeviceRequest;
 import io.iiot.device.v1.Credential;
 import io.iiot.device.v1.DeviceProfile;
@@ -37,6 +41,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -52,6 +57,8 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
   static final int MAX_BATCH = 1000;
   private static final Duration STORAGE_WAIT = Duration.ofSeconds(30);
   private static final int MIN_GENERATED_PASSWORD = 22;
+  /** Storage requests one call keeps in flight (reads of a batch's checks, credential writes, deletions). */
+  static final int IN_FLIGHT = 64;
 
   private final DeviceRegistry registry;
   private final PasswordHasher hasher;
@@ -145,49 +152,134 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
           throw ApiErrors.notFound("iiot.device.v1.DeviceProfile", "tenants/" + tenant + "/profiles/" + profile);
         }
       }
-      for (String id : deviceIds) {
-        if (await(registry.device(tenant, id)).isPresent()) {
-          throw ApiErrors.alreadyExists("iiot.device.v1.Device", Names.deviceName(tenant, id));
+      // Existence checks all at once (bounded), not one awaited read after another.
+      Set<String> existing = await(registry.existingDevices(tenant, deviceIds));
+      for (CreateDeviceRequest r : requests) {
+        if (existing.contains(r.getDeviceId())) {
+          throw ApiErrors.alreadyExists("iiot.device.v1.Device", Names.deviceName(tenant, r.getDeviceId()));
         }
       }
+      StorageWindow reads = new StorageWindow(IN_FLIGHT);
+      Map<String, CompletableFuture<Boolean>> taken = new LinkedHashMap<>();
       for (String authId : credentialTypes.keySet()) {
-        if (await(registry.authIdTaken(tenant, authId))) {
-          throw ApiErrors.alreadyExists("credential", authId + "@" + tenant);
-        }
+        taken.put(authId, reads.submit(() -> registry.authIdTaken(tenant, authId)));
       }
+      Map<String, CompletableFuture<Boolean>> certificates = new LinkedHashMap<>();
       for (CreateDeviceRequest r : requests) {
         for (Credential c : r.getCredentialsList()) {
-          if (c.hasX509Sha256Fingerprint() && await(registry.certificateOwner(
-              CertificateFingerprint.normalize(c.getX509Sha256Fingerprint()))).isPresent()) {
-            throw ApiErrors.alreadyExists("credential", "x509 " + c.getX509Sha256Fingerprint());
+          if (c.hasX509Sha256Fingerprint()) {
+            String fp = CertificateFingerprint.normalize(c.getX509Sha256Fingerprint());
+            certificates.put(c.getX509Sha256Fingerprint(), reads.submit(() -> registry.certificateOwner(fp)
+                .thenApply(java.util.Optional::isPresent)));
           }
         }
       }
-      BatchCreateDevicesResponse.Builder created = BatchCreateDevicesResponse.newBuilder();
-      Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
-      for (CreateDeviceRequest r : requests) {
+      await(reads.all(), STORAGE_WAIT);
+      for (Map.Entry<String, CompletableFuture<Boolean>> e : taken.entrySet()) {
+        if (e.getValue().join()) {
+          throw ApiErrors.alreadyExists("credential", e.getKey() + "@" + tenant);
+        }
+      }
+      for (Map.Entry<String, CompletableFuture<Boolean>> e : certificates.entrySet()) {
+        if (e.getValue().join()) {
+          throw ApiErrors.alreadyExists("credential", "x509 " + e.getKey());
+        }
+      }
+      return create(tenant, requests);
+    });
+  }
+
+  /**
+   * Writes checked devices. Per device its credentials go first (a device is usable only once it exists, so a
+   * half-done request never leaves a device without the credentials it was created with); devices are then created
+   * {@value DeviceRegistry#DEVICES_PER_CONDITIONAL_BATCH} at a time by one conditional batch each, so two concurrent
+   * creates still cannot both win. Passwords are hashed here while earlier writes are in flight.
+   */
+  private BatchCreateDevicesResponse create(String tenant, List<CreateDeviceRequest> requests) {
+    Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    StorageWindow writes = new StorageWindow(IN_FLIGHT);
+    List<Device> devices = new ArrayList<>(requests.size());
+    CompletableFuture<java.util.Optional<String>> created = CompletableFuture.completedFuture(java.util.Optional.empty());
+    int chunk = DeviceRegistry.DEVICES_PER_CONDITIONAL_BATCH;
+    for (int from = 0; from < requests.size(); from += chunk) {
+      List<Device> group = new ArrayList<>();
+      List<CompletableFuture<Void>> credentials = new ArrayList<>();
+      for (CreateDeviceRequest r : requests.subList(from, Math.min(requests.size(), from + chunk))) {
         Device d = new Device(tenant, r.getDeviceId(), r.getDevice().getProfile(), r.getDevice().getEnabled(),
             Set.copyOf(r.getDevice().getViaList()), now);
-        // Credentials first: a device is usable only once it exists, so a half-done request never leaves a device
-        // without the credentials it was created with.
+        group.add(d);
+        List<DeviceRegistry.NewCredential> stored = new ArrayList<>(r.getCredentialsCount());
         for (Credential c : r.getCredentialsList()) {
-          String authId = c.getAuthId().isEmpty() ? d.deviceId() : c.getAuthId();
-          if (c.hasPassword()) {
-            await(registry.putPassword(tenant, authId, d.deviceId(),
-                (c.getGeneratedPassword() ? generatedSecretHasher : hasher).hash(c.getPassword())));
-          } else if (c.hasX509Sha256Fingerprint()) {
-            await(registry.putCertificate(tenant, authId, d.deviceId(),
-                CertificateFingerprint.normalize(c.getX509Sha256Fingerprint())));
-          } else {
-            await(registry.putPsk(tenant, authId, d.deviceId(), c.getPsk().toByteArray()));
-          }
+          stored.add(stored(c, d.deviceId()));
         }
-        if (!await(registry.createDevice(d))) {
-          throw ApiErrors.alreadyExists("iiot.device.v1.Device", Names.deviceName(tenant, d.deviceId()));
-        }
-        created.addDevices(toProto(d));
+        credentials.add(writes.submit(() -> registry.putCredentials(tenant, d.deviceId(), stored)));
       }
-      return created.build();
+      devices.addAll(group);
+      // One conditional batch after another (they share the tenant's partition: concurrent Paxos rounds contend),
+      // each once its devices' credentials are written; stops at the first device found to exist.
+      CompletableFuture<Void> groupCredentials = CompletableFuture.allOf(credentials.toArray(CompletableFuture[]::new));
+      created = created.thenCombine(groupCredentials, (conflict, v) -> conflict)
+          .thenCompose(conflict -> conflict.isPresent() ? CompletableFuture.completedFuture(conflict)
+              : registry.createDevices(group).toCompletableFuture());
+    }
+    // Each statement has the driver's own timeout; this only bounds a stuck call.
+    java.util.Optional<String> conflict = await(created, STORAGE_WAIT.multipliedBy(
+        1 + requests.size() / chunk));
+    if (conflict.isPresent()) {
+      throw ApiErrors.alreadyExists("iiot.device.v1.Device", Names.deviceName(tenant, conflict.get()));
+    }
+    BatchCreateDevicesResponse.Builder out = BatchCreateDevicesResponse.newBuilder();
+    devices.forEach(d -> out.addDevices(toProto(d)));
+    return out.build();
+  }
+
+  private DeviceRegistry.NewCredential stored(Credential c, String deviceId) {
+    String authId = c.getAuthId().isEmpty() ? deviceId : c.getAuthId();
+    if (c.hasPassword()) {
+      return new DeviceRegistry.NewCredential(authId, DeviceRegistry.PASSWORD,
+          (c.getGeneratedPassword() ? generatedSecretHasher : hasher).hash(c.getPassword()), null);
+    }
+    if (c.hasX509Sha256Fingerprint()) {
+      return new DeviceRegistry.NewCredential(authId, DeviceRegistry.X509,
+          CertificateFingerprint.normalize(c.getX509Sha256Fingerprint()), null);
+    }
+    return new DeviceRegistry.NewCredential(authId, DeviceRegistry.PSK, null, c.getPsk().toByteArray());
+  }
+
+  @Override
+  public void deleteDevice(DeleteDeviceRequest request, StreamObserver<Empty> response) {
+    respond(response, () -> {
+      String[] name = Names.device("name", request.getName());
+      if (!await(registry.deleteDevice(name[0], name[1])) && !request.getAllowMissing()) {
+        throw ApiErrors.notFound("iiot.device.v1.Device", request.getName());
+      }
+      return Empty.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void batchDeleteDevices(BatchDeleteDevicesRequest request, StreamObserver<BatchDeleteDevicesResponse> out) {
+    respond(out, () -> {
+      String tenant = Names.tenant("parent", request.getParent());
+      List<String> ids = request.getDeviceIdsList();
+      if (ids.isEmpty() || ids.size() > MAX_BATCH) {
+        throw ApiErrors.invalid("device_ids", "1 to " + MAX_BATCH + " device ids per batch, got " + ids.size());
+      }
+      ApiErrors.Violations violations = new ApiErrors.Violations();
+      for (int i = 0; i < ids.size(); i++) {
+        if (!validId(ids.get(i))) {
+          violations.add("device_ids[" + i + "]", "not a device id");
+        }
+      }
+      violations.throwIfAny();
+      StorageWindow deletions = new StorageWindow(IN_FLIGHT);
+      List<CompletableFuture<Boolean>> existed = new ArrayList<>();
+      for (String id : new LinkedHashSet<>(ids)) {
+        existed.add(deletions.submit(() -> registry.deleteDevice(tenant, id)));
+      }
+      await(deletions.all(), STORAGE_WAIT.multipliedBy(1 + ids.size() / IN_FLIGHT));
+      return BatchDeleteDevicesResponse.newBuilder()
+          .setDeletedCount((int) existed.stream().filter(CompletableFuture::join).count()).build();
     });
   }
 
@@ -310,8 +402,12 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
   }
 
   private static <T> T await(CompletionStage<T> stage) {
+    return await(stage, STORAGE_WAIT);
+  }
+
+  private static <T> T await(CompletionStage<T> stage, Duration wait) {
     try {
-      return stage.toCompletableFuture().get(STORAGE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      return stage.toCompletableFuture().get(wait.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();

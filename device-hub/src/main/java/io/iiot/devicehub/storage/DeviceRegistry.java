@@ -2,6 +2,7 @@ package io.iiot.devicehub.storage;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
 import com.datastax.oss.driver.api.core.cql.BatchType;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
@@ -16,8 +17,14 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -44,6 +51,13 @@ public final class DeviceRegistry {
   private final PreparedStatement selectCredential;
   private final PreparedStatement insertFingerprint;
   private final PreparedStatement selectFingerprint;
+  private final PreparedStatement selectDeviceIds;
+  private final PreparedStatement insertDeviceCredential;
+  private final PreparedStatement selectDeviceCredentials;
+  private final PreparedStatement deleteDeviceCredentials;
+  private final PreparedStatement deleteCredential;
+  private final PreparedStatement deleteFingerprint;
+  private final PreparedStatement deleteDevice;
 
   public DeviceRegistry(CqlSession session, String keyspace) {
     this.session = session;
@@ -72,6 +86,16 @@ public final class DeviceRegistry {
         + " device_id) VALUES (?, ?, ?, ?)");
     selectFingerprint = session.prepare("SELECT tenant, auth_id, device_id FROM " + ks
         + "x509_fingerprints WHERE fingerprint = ?");
+    selectDeviceIds = session.prepare("SELECT device_id FROM " + ks + "devices WHERE tenant = ? AND device_id IN ?");
+    insertDeviceCredential = session.prepare("INSERT INTO " + ks + "device_credentials (tenant, device_id, auth_id,"
+        + " type) VALUES (?, ?, ?, ?)");
+    selectDeviceCredentials = session.prepare("SELECT auth_id, type FROM " + ks
+        + "device_credentials WHERE tenant = ? AND device_id = ?");
+    deleteDeviceCredentials = session.prepare("DELETE FROM " + ks + "device_credentials WHERE tenant = ? AND"
+        + " device_id = ?");
+    deleteCredential = session.prepare("DELETE FROM " + ks + "credentials WHERE tenant = ? AND auth_id = ? AND type = ?");
+    deleteFingerprint = session.prepare("DELETE FROM " + ks + "x509_fingerprints WHERE fingerprint = ?");
+    deleteDevice = session.prepare("DELETE FROM " + ks + "devices WHERE tenant = ? AND device_id = ?");
   }
 
   public CompletionStage<Void> putTenant(Tenant tenant) {
@@ -122,6 +146,144 @@ public final class DeviceRegistry {
   public CompletionStage<Boolean> createDevice(Device d) {
     return session.executeAsync(insertDeviceIfAbsent.bind(d.tenant(), d.deviceId(), d.profileId(), d.enabled(),
         d.via(), d.createdAt())).thenApply(rs -> rs.wasApplied());
+  }
+
+  /** Most device ids named in one existence read (one partition, so one replica read per chunk). */
+  static final int IDS_PER_READ = 100;
+  /**
+   * Devices created by one conditional batch: one Paxos round for all of them (they share the tenant's partition),
+   * and ~60 bytes each keeps the batch under Cassandra's 5 KiB warning.
+   */
+  public static final int DEVICES_PER_CONDITIONAL_BATCH = 50;
+
+  /** Which of {@code deviceIds} exist in the tenant: one read per {@value #IDS_PER_READ} ids, all at once. */
+  public CompletionStage<Set<String>> existingDevices(String tenant, Collection<String> deviceIds) {
+    List<String> ids = new ArrayList<>(deviceIds);
+    List<CompletableFuture<Set<String>>> reads = new ArrayList<>();
+    for (int from = 0; from < ids.size(); from += IDS_PER_READ) {
+      List<String> some = ids.subList(from, Math.min(ids.size(), from + IDS_PER_READ));
+      reads.add(session.executeAsync(selectDeviceIds.bind(tenant, List.copyOf(some))).thenApply(rs -> {
+        Set<String> found = new HashSet<>();
+        for (Row r : rs.currentPage()) {
+          found.add(r.getString("device_id"));
+        }
+        return found;
+      }).toCompletableFuture());
+    }
+    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> {
+      Set<String> all = new HashSet<>();
+      reads.forEach(r -> all.addAll(r.join()));
+      return all;
+    });
+  }
+
+  /**
+   * Creates devices of one tenant (at most {@link #DEVICES_PER_CONDITIONAL_BATCH}) unless any of them exists, as one
+   * conditional batch: all are created or none. Completes with the id of an existing device (nothing created), or
+   * empty when all were created.
+   */
+  public CompletionStage<Optional<String>> createDevices(List<Device> devices) {
+    if (devices.isEmpty()) {
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
+    if (devices.size() > DEVICES_PER_CONDITIONAL_BATCH
+        || devices.stream().anyMatch(d -> !d.tenant().equals(devices.get(0).tenant()))) {
+      throw new IllegalArgumentException("1 to " + DEVICES_PER_CONDITIONAL_BATCH + " devices of one tenant");
+    }
+    if (devices.size() == 1) {
+      return createDevice(devices.get(0)).thenApply(created -> created ? Optional.<String>empty()
+          : Optional.of(devices.get(0).deviceId()));
+    }
+    BatchStatementBuilder b = new BatchStatementBuilder(BatchType.LOGGED);
+    for (Device d : devices) {
+      b.addStatement(insertDeviceIfAbsent.bind(d.tenant(), d.deviceId(), d.profileId(), d.enabled(), d.via(),
+          d.createdAt()));
+    }
+    return session.executeAsync(b.build()).thenApply(rs -> {
+      if (rs.wasApplied()) {
+        return Optional.<String>empty();
+      }
+      // Not applied: the rows returned are the existing ones.
+      for (Row r : rs.currentPage()) {
+        String id = r.getString("device_id");
+        if (id != null) {
+          return Optional.of(id);
+        }
+      }
+      return Optional.of(devices.get(0).deviceId());
+    });
+  }
+
+  /** A credential to store for a device; {@code secret} is a password hash or a certificate fingerprint. */
+  public record NewCredential(String authId, String type, String secret, byte[] key) {}
+
+  /**
+   * Stores a device's credentials: first which credentials the device has (so a deletion finds them), then the
+   * credentials, one single-partition batch per auth id (a password and a PSK may share one). Writes are idempotent.
+   */
+  public CompletionStage<Void> putCredentials(String tenant, String deviceId, List<NewCredential> credentials) {
+    if (credentials.isEmpty()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    BatchStatementBuilder index = new BatchStatementBuilder(BatchType.UNLOGGED);
+    Map<String, BatchStatementBuilder> byAuthId = new LinkedHashMap<>();
+    List<Statement<?>> certificates = new ArrayList<>();
+    for (NewCredential c : credentials) {
+      index.addStatement(insertDeviceCredential.bind(tenant, deviceId, c.authId(), c.type()));
+      BoundStatement row = insertCredential.bind(tenant, c.authId(), c.type(), deviceId, c.secret(),
+          c.key() == null ? null : ByteBuffer.wrap(c.key()));
+      if (X509.equals(c.type())) {
+        certificates.add(BatchStatement.newInstance(BatchType.LOGGED).add(row)
+            .add(insertFingerprint.bind(c.secret(), tenant, c.authId(), deviceId)));
+      } else {
+        byAuthId.computeIfAbsent(c.authId(), k -> new BatchStatementBuilder(BatchType.UNLOGGED)).addStatement(row);
+      }
+    }
+    return exec(index.build()).thenCompose(v -> {
+      List<CompletableFuture<Void>> writes = new ArrayList<>();
+      byAuthId.values().forEach(b -> writes.add(exec(b.build()).toCompletableFuture()));
+      certificates.forEach(c -> writes.add(exec(c).toCompletableFuture()));
+      return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
+    });
+  }
+
+  /**
+   * Deletes a device and the credentials that authenticate it (those recorded for it, and any under its own id as
+   * auth id that point at it, which covers devices created before credentials were recorded per device). Completes
+   * with whether the device existed. The credentials go first: a failure half-way leaves a device that cannot log in,
+   * never credentials without their device's record of them.
+   */
+  public CompletionStage<Boolean> deleteDevice(String tenant, String deviceId) {
+    // A plain read then a plain delete, no LWT: every device of a tenant shares one partition, and concurrent Paxos
+    // rounds on one partition contend. Deleting twice is harmless.
+    return device(tenant, deviceId).thenCompose(existing -> deleteCredentialsOf(tenant, deviceId)
+        .thenCompose(v -> exec(deleteDevice.bind(tenant, deviceId)))
+        .thenCompose(v -> exec(deleteDeviceCredentials.bind(tenant, deviceId)))
+        .thenApply(v -> existing.isPresent()));
+  }
+
+  private CompletionStage<Void> deleteCredentialsOf(String tenant, String deviceId) {
+    return session.executeAsync(selectDeviceCredentials.bind(tenant, deviceId)).thenCompose(rs -> {
+      Map<String, Set<String>> recorded = new LinkedHashMap<>();
+      for (Row r : rs.currentPage()) {
+        recorded.computeIfAbsent(r.getString("auth_id"), k -> new HashSet<>()).add(r.getString("type"));
+      }
+      recorded.computeIfAbsent(deviceId, k -> new HashSet<>()).addAll(List.of(PASSWORD, PSK, X509));
+      List<CompletableFuture<Void>> deletions = new ArrayList<>();
+      recorded.forEach((authId, types) -> types.forEach(type -> deletions.add(credential(tenant, authId, type)
+          .thenCompose(c -> {
+            if (c.isEmpty() || !deviceId.equals(c.get().deviceId())) {
+              return CompletableFuture.<Void>completedFuture(null); // none, or another device's
+            }
+            BatchStatementBuilder b = new BatchStatementBuilder(BatchType.LOGGED)
+                .addStatement(deleteCredential.bind(tenant, authId, type));
+            if (X509.equals(type) && c.get().secret() != null) {
+              b.addStatement(deleteFingerprint.bind(c.get().secret()));
+            }
+            return exec(b.build());
+          }).toCompletableFuture())));
+      return CompletableFuture.allOf(deletions.toArray(CompletableFuture[]::new));
+    });
   }
 
   /** Up to {@code limit} devices of a tenant with ids after {@code afterId} ("" for the first page), by id. */

@@ -14,7 +14,9 @@ import io.grpc.protobuf.StatusProto;
 import io.iiot.base.testing.EmbeddedCassandraExtension;
 import io.iiot.device.v1.BatchCreateDevicesRequest;
 import io.iiot.device.v1.BatchCreateDevicesResponse;
+import io.iiot.device.v1.BatchDeleteDevicesRequest;
 import io.iiot.device.v1.CreateDeviceRequest;
+import io.iiot.device.v1.DeleteDeviceRequest;
 import io.iiot.device.v1.Credential;
 import io.iiot.device.v1.Device;
 import io.iiot.device.v1.DeviceProfile;
@@ -163,6 +165,59 @@ class DeviceGrpcServiceTest {
   private String storedHash(String authId) {
     return hub.session.execute("SELECT secret FROM credentials WHERE tenant = ? AND auth_id = ? AND type = ?",
         tenant, authId, io.iiot.devicehub.storage.DeviceRegistry.PASSWORD).one().getString("secret");
+  }
+
+  @Test
+  void aBatchSpanningSeveralConditionalBatchesCreatesEveryDeviceInRequestOrder() {
+    tenantWithProfile();
+    BatchCreateDevicesRequest.Builder batch = BatchCreateDevicesRequest.newBuilder().setParent("tenants/" + tenant);
+    int n = io.iiot.devicehub.storage.DeviceRegistry.DEVICES_PER_CONDITIONAL_BATCH * 2 + 7;
+    for (int i = 0; i < n; i++) {
+      batch.addRequests(device(String.format("m-%03d", n - i), Credential.newBuilder()
+          .setPassword("Z2VuZXJhdGVkLXNlY3JldC1udW1iZXI" + i).setGeneratedPassword(true).build()));
+    }
+    BatchCreateDevicesResponse created = api.batchCreateDevices(batch.build());
+
+    assertThat(created.getDevicesList()).extracting(Device::getName).containsExactlyElementsOf(
+        batch.getRequestsList().stream().map(r -> "tenants/" + tenant + "/devices/" + r.getDeviceId()).toList());
+    assertThat(hub.session.execute("SELECT count(*) FROM devices WHERE tenant = ?", tenant).one().getLong(0))
+        .isEqualTo(n);
+    assertThat(storedHash(String.format("m-%03d", 1))).startsWith("pbkdf2-sha256$1000$");
+  }
+
+  @Test
+  void deletedDevicesLoseTheirCredentialsAndTheirIdsCanBeUsedAgain() {
+    tenantWithProfile();
+    BatchCreateDevicesRequest batch = BatchCreateDevicesRequest.newBuilder().setParent("tenants/" + tenant)
+        .addRequests(device("del-1", password("pw-of-del-1"),
+            Credential.newBuilder().setAuthId("del-1-dtls").setPsk(ByteString.copyFromUtf8("psk-of-del-1")).build()))
+        .addRequests(device("del-2", password("pw-of-del-2")))
+        .addRequests(device("keep-1", password("pw-of-keep-1"))).build();
+    api.batchCreateDevices(batch);
+
+    assertThat(api.batchDeleteDevices(BatchDeleteDevicesRequest.newBuilder().setParent("tenants/" + tenant)
+        .addDeviceIds("del-1").addDeviceIds("del-2").addDeviceIds("never-created").build()).getDeletedCount())
+        .isEqualTo(2);
+
+    assertThat(notFound("tenants/" + tenant + "/devices/del-1").getCode()).isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(notFound("tenants/" + tenant + "/devices/del-2").getCode()).isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(hub.session.execute("SELECT auth_id FROM credentials WHERE tenant = ? AND auth_id IN ?", tenant,
+        List.of("del-1", "del-1-dtls", "del-2")).all()).isEmpty();
+    assertThat(storedHash("keep-1")).startsWith("pbkdf2-sha256$");
+    // Same ids and auth ids again: nothing of the deleted devices is left to collide with.
+    assertThat(api.batchCreateDevices(batch.toBuilder().removeRequests(2).build()).getDevicesCount()).isEqualTo(2);
+
+    api.deleteDevice(DeleteDeviceRequest.newBuilder().setName("tenants/" + tenant + "/devices/keep-1").build());
+    StatusRuntimeException again = catchThrowableOfType(() -> api.deleteDevice(DeleteDeviceRequest.newBuilder()
+        .setName("tenants/" + tenant + "/devices/keep-1").build()), StatusRuntimeException.class);
+    assertThat(again.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+    api.deleteDevice(DeleteDeviceRequest.newBuilder().setName("tenants/" + tenant + "/devices/keep-1")
+        .setAllowMissing(true).build());
+    StatusRuntimeException bad = catchThrowableOfType(() -> api.batchDeleteDevices(BatchDeleteDevicesRequest
+        .newBuilder().setParent("tenants/" + tenant).addDeviceIds("ok").addDeviceIds("bad id!").build()),
+        StatusRuntimeException.class);
+    assertThat(unpack(bad, BadRequest.class).getFieldViolationsList()).extracting(BadRequest.FieldViolation::getField)
+        .containsExactly("device_ids[1]");
   }
 
   @Test
