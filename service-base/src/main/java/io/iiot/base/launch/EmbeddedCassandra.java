@@ -244,6 +244,10 @@ public final class EmbeddedCassandra implements AutoCloseable {
         cdc_raw_directory: "%3$s/cdc_raw"
         # acknowledged = fsynced: survives kill -9 of the node
         commitlog_sync: batch
+        # device-hub's telemetry writer sends unlogged batches of up to 100 rows / 24 KiB across the partitions of one
+        # replica set (telemetry.batch-grouping); the defaults (10 partitions, 5KiB) would log a warning for each
+        unlogged_batch_across_partitions_warn_threshold: 1000
+        batch_size_warn_threshold: 40KiB
         storage_compatibility_mode: NONE
         auto_snapshot: false
         """.formatted(settings.nativePort(), settings.storagePort(), dir.toAbsolutePath(), t.clusterName(),
