@@ -6,6 +6,7 @@ import io.iiot.resolver.hierarchy.HierarchySettings.HostPort;
 import io.iiot.resolver.hierarchy.ReferralRouter.Delegated;
 import io.iiot.resolver.hierarchy.ReferralRouter.Local;
 import io.iiot.resolver.hierarchy.ReferralRouter.PrefixDelegated;
+import io.iiot.resolver.hierarchy.ReferralRouter.Route;
 import io.iiot.resolver.transport.handle.Bodies;
 import io.iiot.resolver.transport.handle.BufWriter;
 import io.iiot.resolver.transport.handle.Response;
@@ -36,6 +37,7 @@ public final class HierarchyService implements ReferralPoint {
   public static final int RC_PREFIX_REFERRAL = 303;
   static final String NOT_HERE = "That prefix doesn't live here";
   private static final int FORWARDED_FLAGS = ResponseCodes.FLAG_AT | ResponseCodes.FLAG_PO;
+  private static final Future<Decision> LOCAL_NOW = Future.succeededFuture(LOCAL);
 
   private final HierarchySettings settings;
   private final ReferralRouter router;
@@ -64,27 +66,30 @@ public final class HierarchyService implements ReferralPoint {
 
   @Override
   public Future<Decision> route(Query q) {
-    return router.route(q.handle()).compose(route -> {
-      if (route instanceof Local) {
-        stats.local.increment();
-        stats.record(q.handle(), "LOCAL", "", 0);
-        return Future.succeededFuture(LOCAL);
-      } else if (route instanceof Delegated d) {
-        return refer(q, RC_SERVICE_REFERRAL, d.prefixHandle(), d.values(), d.sites(), "REFER-302");
-      } else if (route instanceof PrefixDelegated p) {
-        return refer(q, RC_PREFIX_REFERRAL, "", p.values(), p.sites(), "REFER-303");
-      }
-      if (settings.upstream().isEmpty()) {
-        return notResponsible(q, NOT_HERE);
-      }
-      return upstreamSite().compose(
-          site -> refer(q, RC_SERVICE_REFERRAL, "", Delegation.siteOnly(site), List.of(site),
-              "REFER-UPSTREAM"),
-          err -> {
-            stats.upstreamFailures.increment();
-            return notResponsible(q, NOT_HERE + " (upstream " + settings.upstream().get() + " unreachable)");
-          });
-    });
+    Future<Route> route = router.route(q.handle());
+    // a kept decision is there at once: no future chain per resolution
+    return route.succeeded() ? decide(q, route.result()) : route.compose(r -> decide(q, r));
+  }
+
+  private Future<Decision> decide(Query q, Route route) {
+    if (route instanceof Local) {
+      stats.local.increment();
+      stats.record(q.handle(), "LOCAL", "", 0);
+      return LOCAL_NOW;
+    } else if (route instanceof Delegated d) {
+      return refer(q, RC_SERVICE_REFERRAL, d.prefixHandle(), d.values(), d.sites(), "REFER-302");
+    } else if (route instanceof PrefixDelegated p) {
+      return refer(q, RC_PREFIX_REFERRAL, "", p.values(), p.sites(), "REFER-303");
+    }
+    if (settings.upstream().isEmpty()) {
+      return notResponsible(q, NOT_HERE);
+    }
+    return upstreamSite().compose(
+        site -> refer(q, RC_SERVICE_REFERRAL, "", Delegation.siteOnly(site), List.of(site), "REFER-UPSTREAM"),
+        err -> {
+          stats.upstreamFailures.increment();
+          return notResponsible(q, NOT_HERE + " (upstream " + settings.upstream().get() + " unreachable)");
+        });
   }
 
   private Future<Decision> refer(Query q, int rc, String handle, List<HandleValue> values, List<SiteRecord> sites,

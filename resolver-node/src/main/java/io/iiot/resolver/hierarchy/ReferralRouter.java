@@ -1,13 +1,18 @@
 package io.iiot.resolver.hierarchy;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.iiot.resolver.domain.HandleRecord;
 import io.iiot.resolver.domain.HandleValue;
 import io.iiot.resolver.domain.Handles;
+import io.iiot.resolver.storage.HandleStore;
 import io.iiot.resolver.transport.handle.SiteRecord;
 import io.vertx.core.Future;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -22,8 +27,8 @@ import java.util.function.Supplier;
  * anything else                      → {@link Foreign} (upstream, or not responsible)
  * </pre>
  *
- * <p>Lookups go through the store's bounded, write-invalidated cache, so a hot local resolution costs one or two cache
- * reads more.
+ * <p>Lookups go through the store's bounded, write-invalidated cache; {@link #cached} also keeps the decision per
+ * prefix, so that a hot resolution costs one map read for routing.
  */
 public final class ReferralRouter {
   /** Where a handle lives. */
@@ -44,58 +49,97 @@ public final class ReferralRouter {
 
   private static final Local LOCAL = new Local();
   private static final Foreign FOREIGN = new Foreign();
+  private static final Future<Route> FOREIGN_NOW = Future.succeededFuture(FOREIGN);
+  private static final String ZERO_NA_SLASH = Handles.ZERO_NA + "/";
 
   private final Function<String, Future<Optional<HandleRecord>>> lookup;
   private final String nodePrefix;
   private final Supplier<SiteRecord> ownSite;
+  /** Moves on every write of a prefix handle through this process (see {@link HandleStore#prefixHandleWrites}). */
+  private final LongSupplier prefixWrites;
+  /** Decisions by prefix ({@code P} for {@code P/x}, the whole handle for {@code 0.NA/Q}); null = not kept. */
+  private final Cache<String, Kept> decisions;
+
+  /** A decision, the prefix-write count and the own site record it was taken with, and its answer made once. */
+  private record Kept(Future<Route> route, long prefixWrites, SiteRecord site) {}
 
   /**
+   * A router that takes every decision afresh (tests).
+   *
    * @param lookup reads a stored handle (cached)
    * @param ownSite this node's current site record: a delegation to it is no delegation
    */
   public ReferralRouter(Function<String, Future<Optional<HandleRecord>>> lookup, String nodePrefix,
       Supplier<SiteRecord> ownSite) {
+    this(lookup, nodePrefix, ownSite, () -> 0, null);
+  }
+
+  private ReferralRouter(Function<String, Future<Optional<HandleRecord>>> lookup, String nodePrefix,
+      Supplier<SiteRecord> ownSite, LongSupplier prefixWrites, Cache<String, Kept> decisions) {
     this.lookup = lookup;
     this.nodePrefix = nodePrefix;
     this.ownSite = ownSite;
+    this.prefixWrites = prefixWrites;
+    this.decisions = decisions;
   }
 
   /**
-   * A router whose prefix-handle lookups are kept for {@code maxAge} (at most 10,000 of them), so that routing
-   * costs no Cassandra read even when the store's own cache is off; a new or changed delegation is seen after at
-   * most {@code maxAge}.
+   * A router over {@code store} that keeps its decision per prefix (at most 10,000 prefixes), so that a hot
+   * resolution costs one map read for routing instead of reading and decoding prefix handles. A kept decision is
+   * dropped when a prefix handle is written through this process ({@link HandleStore#prefixHandleWrites}, any
+   * interface: Handle admin, HTTP, gRPC, registration), when the node's own site record changes, and after
+   * {@code maxAge}; a delegation written by another process on the same Cassandra is followed after at most
+   * {@code maxAge} plus the store's cache max-age. {@code maxAge} 0 = decide every time.
    */
-  public static ReferralRouter cached(Function<String, Future<Optional<HandleRecord>>> lookup, String nodePrefix,
-      Supplier<SiteRecord> ownSite, java.time.Duration maxAge) {
+  public static ReferralRouter cached(HandleStore store, String nodePrefix, Supplier<SiteRecord> ownSite,
+      Duration maxAge) {
+    return cached(store::get, store::prefixHandleWrites, nodePrefix, ownSite, maxAge);
+  }
+
+  /** {@link #cached(HandleStore, String, Supplier, Duration)} over any lookup and write counter. */
+  static ReferralRouter cached(Function<String, Future<Optional<HandleRecord>>> lookup, LongSupplier prefixWrites,
+      String nodePrefix, Supplier<SiteRecord> ownSite, Duration maxAge) {
     if (maxAge.isZero()) {
       return new ReferralRouter(lookup, nodePrefix, ownSite);
     }
-    com.github.benmanes.caffeine.cache.Cache<String, Optional<HandleRecord>> cache =
-        com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(maxAge).build();
-    return new ReferralRouter(h -> {
-      String key = Handles.fold(h);
-      Optional<HandleRecord> hit = cache.getIfPresent(key);
-      return hit != null ? Future.succeededFuture(hit) : lookup.apply(h).andThen(r -> {
-        if (r.succeeded()) {
-          cache.put(key, r.result());
-        }
-      });
-    }, nodePrefix, ownSite);
+    return new ReferralRouter(lookup, nodePrefix, ownSite, prefixWrites,
+        Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(maxAge).build());
   }
 
   /** @param handle normalised (a slash-less handle already read as {@code 0.NA/…}) and syntactically valid */
   public Future<Route> route(String handle) {
+    if (decisions == null) {
+      return decide(handle);
+    }
+    int slash = handle.indexOf('/');
+    boolean prefixHandle = slash == ZERO_NA_SLASH.length() - 1
+        && handle.regionMatches(true, 0, ZERO_NA_SLASH, 0, ZERO_NA_SLASH.length());
+    String key = prefixHandle ? handle : handle.substring(0, slash);
+    SiteRecord own = ownSite.get();
+    long writes = prefixWrites.getAsLong();
+    Kept kept = decisions.getIfPresent(key);
+    if (kept != null && kept.prefixWrites() == writes && kept.site() == own) {
+      return kept.route();
+    }
+    return decide(handle).andThen(r -> {
+      if (r.succeeded()) {
+        decisions.put(key, new Kept(Future.succeededFuture(r.result()), writes, own));
+      }
+    });
+  }
+
+  private Future<Route> decide(String handle) {
     if (Handles.isPrefixHandle(handle)) {
       String q = Handles.localName(handle);
       if (!Handles.isUnder(q, nodePrefix)) {
-        return Future.succeededFuture(FOREIGN);
+        return FOREIGN_NOW;
       }
       return lookup.apply(handle).compose(held -> held.isPresent() ? Future.succeededFuture(LOCAL)
           : prefixReferral(Handles.parentPrefixHandle(handle)));
     }
     String p = Handles.prefix(handle);
     if (!Handles.isUnder(p, nodePrefix)) {
-      return Future.succeededFuture(FOREIGN);
+      return FOREIGN_NOW;
     }
     return serviceOf(Handles.prefixHandleOf(p));
   }

@@ -57,6 +57,8 @@ public final class HandleStore {
   private final PreparedStatement existing;
   private final Cache<String, Optional<HandleRecord>> cache;
   private final long maxAgeNanos;
+  /** Moves on every write of a prefix handle through this store: see {@link #prefixHandleWrites}. */
+  private final java.util.concurrent.atomic.AtomicLong prefixHandleWrites = new java.util.concurrent.atomic.AtomicLong();
 
   private static com.datastax.oss.driver.api.core.cql.SimpleStatement idempotent(String cql) {
     return com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance(cql).setIdempotent(true);
@@ -202,7 +204,7 @@ public final class HandleStore {
    */
   public Future<Boolean> create(String handle, List<HandleValue> values) {
     String key = Handles.fold(handle);
-    cache.invalidate(key);
+    invalidate(key);
     BatchStatementBuilder b = BatchStatement.builder(BatchType.LOGGED)
         .addStatement(insertSpellingIfAbsent.bind(key, handle));
     valueRows(b, key, values);
@@ -211,19 +213,19 @@ public final class HandleStore {
         return Future.succeededFuture(false);
       }
       return exec(insertPrefix.bind(Handles.fold(Handles.prefix(handle)), key, handle)).map(x -> true);
-    }).andThen(x -> cache.invalidate(key));
+    }).andThen(x -> invalidate(key));
   }
 
   /** Replaces the whole record of an existing or new handle (create with overwrite). Idempotent. */
   public Future<Void> replace(String handle, List<HandleValue> values) {
     String key = Handles.fold(handle);
-    cache.invalidate(key);
+    invalidate(key);
     return exec(deleteHandle.bind(key)).compose(x -> {
       BatchStatementBuilder b = BatchStatement.builder(BatchType.UNLOGGED);
       b.addStatement(insertSpelling.bind(key, handle));
       return exec(valueRows(b, key, values).build());
     }).compose(x -> exec(insertPrefix.bind(Handles.fold(Handles.prefix(handle)), key, handle)))
-        .<Void>mapEmpty().andThen(x -> cache.invalidate(key));
+        .<Void>mapEmpty().andThen(x -> invalidate(key));
   }
 
   /**
@@ -232,11 +234,11 @@ public final class HandleStore {
    */
   public Future<Void> importHandle(String handle, List<HandleValue> values) {
     String key = Handles.fold(handle);
-    cache.invalidate(key);
+    invalidate(key);
     BatchStatementBuilder b = BatchStatement.builder(BatchType.UNLOGGED).addStatement(insertSpelling.bind(key, handle));
     return exec(valueRows(b, key, values).build())
         .compose(x -> exec(insertPrefix.bind(Handles.fold(Handles.prefix(handle)), key, handle)))
-        .<Void>mapEmpty().andThen(x -> cache.invalidate(key));
+        .<Void>mapEmpty().andThen(x -> invalidate(key));
   }
 
   /**
@@ -268,7 +270,7 @@ public final class HandleStore {
     List<Future<?>> writes = new ArrayList<>();
     for (var e : byHandle.entrySet()) {
       String key = Handles.fold(e.getKey());
-      cache.invalidate(key);
+      invalidate(key);
       BatchStatementBuilder b = BatchStatement.builder(BatchType.UNLOGGED)
           .addStatement(insertSpelling.bind(key, e.getKey()));
       writes.add(exec(valueRows(b, key, e.getValue()).build()));
@@ -282,35 +284,35 @@ public final class HandleStore {
         idx.addStatement(insertPrefix.bind(Handles.fold(prefix), Handles.fold(h), h));
       }
       return exec(idx.build()).<Void>mapEmpty();
-    }).andThen(x -> byHandle.keySet().forEach(h -> cache.invalidate(Handles.fold(h))));
+    }).andThen(x -> byHandle.keySet().forEach(h -> invalidate(Handles.fold(h))));
   }
 
   /** Writes (adds or overwrites by index) values of a handle. Idempotent. */
   public Future<Void> putValues(String handle, List<HandleValue> values) {
     String key = Handles.fold(handle);
-    cache.invalidate(key);
+    invalidate(key);
     return exec(valueRows(BatchStatement.builder(BatchType.UNLOGGED), key, values).build())
-        .<Void>mapEmpty().andThen(x -> cache.invalidate(key));
+        .<Void>mapEmpty().andThen(x -> invalidate(key));
   }
 
   /** Removes values by index. Idempotent. */
   public Future<Void> removeValues(String handle, int[] indexes) {
     String key = Handles.fold(handle);
-    cache.invalidate(key);
+    invalidate(key);
     BatchStatementBuilder b = BatchStatement.builder(BatchType.UNLOGGED);
     for (int i : indexes) {
       b.addStatement(deleteValue.bind(key, i));
     }
-    return exec(b.build()).<Void>mapEmpty().andThen(x -> cache.invalidate(key));
+    return exec(b.build()).<Void>mapEmpty().andThen(x -> invalidate(key));
   }
 
   /** Deletes the handle and all its values. Idempotent. */
   public Future<Void> delete(String handle) {
     String key = Handles.fold(handle);
-    cache.invalidate(key);
+    invalidate(key);
     return exec(deleteHandle.bind(key))
         .compose(x -> exec(deletePrefix.bind(Handles.fold(Handles.prefix(handle)), key)))
-        .<Void>mapEmpty().andThen(x -> cache.invalidate(key));
+        .<Void>mapEmpty().andThen(x -> invalidate(key));
   }
 
   /** Every handle under {@code prefix} (exactly that prefix, not derived ones), sorted by folded handle. */
@@ -337,5 +339,24 @@ public final class HandleStore {
   /** Drops every cached entry (tests). */
   public void clearCache() {
     cache.invalidateAll();
+    prefixHandleWrites.incrementAndGet();
+  }
+
+  /**
+   * A counter that moves (before and after) every write of a prefix handle {@code 0.NA/…} through this store, and
+   * on {@link #clearCache}: whoever keeps what it derived from prefix handles (the hierarchy's routing decisions)
+   * drops it when the counter moved, so a delegation written through any interface of this process is followed at
+   * once. Writes by other processes are seen when such derived entries expire (their own bound).
+   */
+  public long prefixHandleWrites() {
+    return prefixHandleWrites.get();
+  }
+
+  /** Drops {@code key} (folded) from the cache; a prefix handle also moves {@link #prefixHandleWrites}. */
+  private void invalidate(String key) {
+    cache.invalidate(key);
+    if (key.startsWith(Handles.ZERO_NA + "/")) {
+      prefixHandleWrites.incrementAndGet();
+    }
   }
 }

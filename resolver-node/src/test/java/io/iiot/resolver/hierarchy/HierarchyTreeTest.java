@@ -286,6 +286,42 @@ class HierarchyTreeTest {
   }
 
   @Test
+  void aDelegationWrittenOrDeletedThroughTheNodeIsFollowedAtOnce() throws Exception {
+    // routing decisions are kept per prefix; writing or deleting the prefix handle must drop them at once
+    String h = "88.101.9/NEW-0001";
+    delete(secondarySite, "0.NA/88.101", "0.NA/88.101.9"); // left by an earlier run, or not there
+    assertThat(direct(secondary, h).responseCode).isEqualTo(AbstractMessage.RC_HANDLE_NOT_FOUND);
+    assertThat(direct(secondary, h).responseCode).isEqualTo(AbstractMessage.RC_HANDLE_NOT_FOUND); // kept decision
+
+    create(secondarySite, "0.NA/88.101", "0.NA/88.101.9",
+        new HandleValue(1, "HS_SITE", Encoder.encodeSiteInfoRecord(enterpriseSite)), admin("0.NA/88.101"));
+    long[] marks = marks();
+    assertThat(direct(secondary, h).responseCode).isEqualTo(AbstractMessage.RC_SERVICE_REFERRAL);
+    assertThat(path(secondary, marks[1])).containsExactly(step(h, "REFER-302", enterprise, 302));
+
+    delete(secondarySite, "0.NA/88.101", "0.NA/88.101.9");
+    long[] m2 = marks();
+    assertThat(direct(secondary, h).responseCode).isEqualTo(AbstractMessage.RC_HANDLE_NOT_FOUND);
+    assertThat(path(secondary, m2[1])).containsExactly(step(h, "LOCAL", null, 0));
+  }
+
+  /** One resolution sent to {@code node} itself over UDP, referrals not followed, recursion off. */
+  static AbstractResponse direct(ResolverNodeHarness node, String handle) throws Exception {
+    ResolutionRequest req = request(handle);
+    req.recursive = false;
+    return new HandleResolver().sendHdlUdpRequest(req, InetAddress.getLoopbackAddress(), node.handlePort);
+  }
+
+  static void delete(SiteInfo site, String adminHandle, String handle) throws Exception {
+    SecretKeyAuthenticationInfo auth = new SecretKeyAuthenticationInfo(Util.encodeString(adminHandle), 300,
+        ResolverNodeHarness.SECRET.getBytes(StandardCharsets.UTF_8));
+    AbstractResponse r = new HandleResolver().sendRequestToSite(
+        new net.handle.hdllib.DeleteHandleRequest(Util.encodeString(handle), auth), site);
+    assertThat(r.responseCode).as(handle + ": " + r).isIn(AbstractMessage.RC_SUCCESS,
+        AbstractMessage.RC_HANDLE_NOT_FOUND);
+  }
+
+  @Test
   void aRequestThatTookTooManyHopsIsRefused() throws Exception {
     ResolutionRequest req = request(CNC);
     req.recursionCount = 8;

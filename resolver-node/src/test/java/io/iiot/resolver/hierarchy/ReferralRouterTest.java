@@ -85,6 +85,52 @@ class ReferralRouterTest {
   }
 
   @Test
+  void keptDecisionsAreDroppedByPrefixHandleWritesOwnSiteChangesAndAge() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicLong writes = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicReference<SiteRecord> own = new java.util.concurrent.atomic.AtomicReference<>(TOP);
+    ReferralRouter kept = ReferralRouter.cached(h -> {
+      reads.incrementAndGet();
+      return Future.succeededFuture(Optional.ofNullable(held.get(Handles.fold(h))));
+    }, writes::get, "88", own::get, java.time.Duration.ofMillis(400));
+    hold("0.NA/88", Delegation.siteOnly(TOP));
+
+    assertThat(kept.route("88.101/A").result()).isInstanceOf(Local.class);
+    int first = reads.get();
+    // another handle of the same prefix: the kept decision, no prefix handle read
+    assertThat(kept.route("88.101/B").result()).isInstanceOf(Local.class);
+    assertThat(reads.get()).isEqualTo(first);
+
+    // a delegation written (the store's counter moves): followed at once
+    hold("0.NA/88.101", Delegation.siteOnly(SECONDARY));
+    writes.incrementAndGet();
+    assertThat(kept.route("88.101/A").result()).isInstanceOf(Delegated.class);
+    // and its removal
+    held.remove(Handles.fold("0.NA/88.101"));
+    writes.incrementAndGet();
+    assertThat(kept.route("88.101/A").result()).isInstanceOf(Local.class);
+
+    // the node's own site becomes the delegate: no delegation any more
+    hold("0.NA/88.101", Delegation.siteOnly(SECONDARY));
+    writes.incrementAndGet();
+    assertThat(kept.route("88.101/A").result()).isInstanceOf(Delegated.class);
+    own.set(SECONDARY);
+    assertThat(kept.route("88.101/A").result()).isInstanceOf(Local.class);
+
+    // written by another process (no counter here): seen once the kept decision is older than its max age
+    held.remove(Handles.fold("0.NA/88.101"));
+    own.set(TOP);
+    assertThat(kept.route("88.101/A").result()).isInstanceOf(Local.class);
+    hold("0.NA/88.101", Delegation.siteOnly(SECONDARY));
+    assertThat(kept.route("88.101/A").result()).isInstanceOf(Local.class);
+    Thread.sleep(600);
+    assertThat(kept.route("88.101/A").result()).isInstanceOf(Delegated.class);
+    // prefix handles and foreign prefixes are kept by their own keys
+    assertThat(kept.route("0.NA/88.101.5.7").result()).isInstanceOf(Local.class);
+    assertThat(kept.route("99.1/X").result()).isInstanceOf(Foreign.class);
+  }
+
+  @Test
   void answerCacheHonoursTheSmallestTtlAndKeepsOnlyAnswersWorthKeeping() throws Exception {
     AnswerCache cache = new AnswerCache(10, java.time.Duration.ofSeconds(60), java.time.Duration.ofSeconds(5));
     HandleValue shortTtl = new HandleValue(1, "URL", "x".getBytes(), 0, 1, 0, List.of(), HandleValue.DEFAULT_PERMISSIONS);

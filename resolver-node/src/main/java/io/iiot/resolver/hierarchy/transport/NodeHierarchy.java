@@ -40,7 +40,7 @@ public final class NodeHierarchy {
     HandleUdpClient client = new HandleUdpClient(vertx, s.requestTimeout().toMillis(), s.maxInFlight());
     HierarchyStats stats = new HierarchyStats();
     register(registry, stats);
-    ReferralRouter router = ReferralRouter.cached(store::get, nodePrefix, processor::site, s.prefixCacheMaxAge());
+    ReferralRouter router = ReferralRouter.cached(store, nodePrefix, processor::site, s.prefixCacheMaxAge());
     RecursiveResolver recursion = new RecursiveResolver(client, processor::site, s.maxDepth(),
         new AnswerCache(s.cacheSize(), s.cacheMaxAge(), s.negativeTtl()), stats);
     HierarchyService service = new HierarchyService(s, router, recursion, client, stats);

@@ -258,18 +258,25 @@ public final class HandleRequestProcessor {
     // The hierarchy decides first: answer here, refer (302/303), or resolve elsewhere for the client (REC).
     io.iiot.resolver.hierarchy.ReferralPoint rp = referralPoint;
     if (rp != null) {
-      return rp.route(new io.iiot.resolver.hierarchy.ReferralPoint.Query(handle, req.handle(), req.indexes(),
-          req.types(), ctx.m().opFlags(), ctx.m().recursionCount())).compose(d -> {
-            if (d.local()) {
-              return resolveLocally(ctx, req, handle);
-            }
-            if (d.responseCode() == RC_SUCCESS) {
-              resolved(req.handle()); // answered by recursion: a resolution served by this node
-            }
-            return one(reply(ctx, OC_RESOLUTION, d.responseCode(), d.body()));
-          });
+      Future<io.iiot.resolver.hierarchy.ReferralPoint.Decision> route = rp.route(
+          new io.iiot.resolver.hierarchy.ReferralPoint.Query(handle, req.handle(), req.indexes(), req.types(),
+              ctx.m().opFlags(), ctx.m().recursionCount()));
+      // a kept routing decision is there at once: no future chain per resolution
+      return route.succeeded() ? routed(ctx, req, handle, route.result())
+          : route.compose(d -> routed(ctx, req, handle, d));
     }
     return resolveLocally(ctx, req, handle);
+  }
+
+  private Future<List<Response>> routed(Ctx ctx, Bodies.Resolution req, String handle,
+      io.iiot.resolver.hierarchy.ReferralPoint.Decision d) {
+    if (d.local()) {
+      return resolveLocally(ctx, req, handle);
+    }
+    if (d.responseCode() == RC_SUCCESS) {
+      resolved(req.handle()); // answered by recursion: a resolution served by this node
+    }
+    return one(reply(ctx, OC_RESOLUTION, d.responseCode(), d.body()));
   }
 
   private Future<List<Response>> resolveLocally(Ctx ctx, Bodies.Resolution req, String handle) {
