@@ -64,6 +64,7 @@ public final class DeviceHubModule implements ServiceModule {
   private final int maxInFlight;
   private final int maxQueuedRows;
   private final int maxBatchRows;
+  private final CassandraTelemetryWriter.Grouping batchGrouping;
   private final int hashThreads;
   private final int hashQueue;
   private final int pbkdf2Iterations;
@@ -99,6 +100,8 @@ public final class DeviceHubModule implements ServiceModule {
     maxInFlight = config.integer("telemetry.max-in-flight", 1, 4096);
     maxQueuedRows = config.integer("telemetry.max-queued-rows", 100, 10_000_000);
     maxBatchRows = config.integer("telemetry.max-batch-rows", 1, 1000);
+    batchGrouping = CassandraTelemetryWriter.Grouping.parse(
+        config.oneOf("telemetry.batch-grouping", "replica-set", "partition"));
     hashThreads = config.integer("credentials.hash-threads", 1, 64);
     hashQueue = config.integer("credentials.hash-queue", 1, 1_000_000);
     pbkdf2Iterations = config.integer("credentials.pbkdf2-iterations", 1000, 10_000_000);
@@ -117,7 +120,7 @@ public final class DeviceHubModule implements ServiceModule {
     // Every ingest path writes through the publishing wrapper: rows reach live stream subscribers after the durable write.
     live = new LiveTelemetry(streamMaxSubscribers, context.registry());
     TelemetryWriter writer = new PublishingTelemetryWriter(new CassandraTelemetryWriter(context.session(), keyspace,
-        context.registry(), maxInFlight, maxQueuedRows, maxBatchRows), live);
+        context.registry(), maxInFlight, maxQueuedRows, maxBatchRows, batchGrouping), live);
     TelemetryIngest ingest = new TelemetryIngest(cache, new PayloadMapper(maxPayloadBytes), writer, Clock.systemUTC());
     hashPool = new ThreadPoolExecutor(hashThreads, hashThreads, 60, TimeUnit.SECONDS,
         new ArrayBlockingQueue<>(hashQueue), r -> {

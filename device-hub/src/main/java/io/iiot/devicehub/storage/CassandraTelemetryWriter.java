@@ -1,5 +1,6 @@
 package io.iiot.devicehub.storage;
 
+import com.datastax.oss.driver.api.core.CqlIdentifier;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
 import com.datastax.oss.driver.api.core.cql.BatchType;
@@ -7,33 +8,49 @@ import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.BoundStatementBuilder;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Statement;
+import com.datastax.oss.driver.api.core.metadata.Node;
+import com.datastax.oss.driver.api.core.metadata.TokenMap;
 import io.iiot.devicehub.domain.TelemetryRow;
 import io.iiot.devicehub.domain.TelemetryRow.PartitionKey;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@link TelemetryWriter} on Cassandra: rows wait in a bounded queue grouped by partition (device and day), and each
- * partition's rows go out as one UNLOGGED batch (a single mutation on the replica), at most {@code maxInFlight}
- * statements at a time. Under load, rows of many messages of the same device merge into one batch, which is what
- * makes partition-grouped writes several times cheaper than single-row inserts; when idle, a message is written at
- * once.
+ * {@link TelemetryWriter} on Cassandra: rows wait in a bounded queue grouped by partition (device and day), and go out
+ * as UNLOGGED batches, at most {@code maxInFlight} statements at a time. Under load, rows of many messages of the same
+ * device merge into one partition update (a single mutation on the replica), which is what makes partition-grouped
+ * writes several times cheaper than single-row inserts; when idle, a message is written at once.
+ *
+ * <p>What one batch holds is the {@link Grouping}: the rows of one partition, or (default) the rows of several
+ * partitions whose replicas are the same nodes (the driver's token map), oldest partition first, each partition's
+ * queued rows together. When many devices interleave (Hono's topics, thousands of MQTT devices) few rows of one device
+ * are queued at a time; a replica-set batch still carries them in one request to a replica, so the per-request cost
+ * (protocol, coordinator, driver callback) is paid once per batch instead of once per device. The replica applies one
+ * mutation per partition either way. Such batches span partitions, so Cassandra counts them against
+ * {@code unlogged_batch_across_partitions_warn_threshold} and {@code batch_size_warn_threshold} (raise both on the
+ * cluster, see docs/BENCHMARKS.md "hono-ingest"); a batch never exceeds {@value #MAX_BATCH_BYTES} estimated bytes, far
+ * below the 50 KiB {@code batch_size_fail_threshold}.
  *
  * <pre>
- * write(rows) ─► per-partition queue (≤ maxQueuedRows) ─► batch ≤ maxBatchRows ─► executeAsync (≤ maxInFlight)
- *                                                                                  └─► completes each write() once all
- *                                                                                      of its partitions are written
+ * write(rows) ─► queue: replica set ─► partition ─► rows (≤ maxQueuedRows)
+ *             ─► batch ≤ maxBatchRows, ≤ MAX_BATCH_BYTES ─► executeAsync (≤ maxInFlight)
+ *                                                            └─► completes each write() once all of its rows are written
  * </pre>
  *
  * All state is guarded by {@code this}; driver callbacks and callers on any thread may enter.
@@ -42,16 +59,33 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
   /** Keeps a batch well under Cassandra's 50 KiB batch_size_fail_threshold whatever the text values. */
   private static final int MAX_BATCH_BYTES = 24 * 1024;
 
+  /** What may share one UNLOGGED batch ({@code telemetry.batch-grouping}). */
+  public enum Grouping {
+    /** Only rows of one partition: one mutation per request. */
+    PARTITION,
+    /** Rows of all partitions with the same replica nodes: fewer requests when few rows of one partition meet. */
+    REPLICA_SET;
+
+    /** {@code partition} or {@code replica-set}, as written in the YAML. */
+    public static Grouping parse(String value) {
+      return valueOf(value.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+    }
+  }
+
   private final CqlSession session;
   private final PreparedStatement insert;
   private final int maxInFlight;
   private final int maxQueuedRows;
   private final int maxBatchRows;
   private final int lowWater;
-  private final Map<PartitionKey, PartitionQueue> queue = new LinkedHashMap<>();
+  private final Grouping grouping;
+  private final CqlIdentifier keyspace;
+  /** Groups (replica sets, or single partitions) in the order they were last served; each holds its partitions. */
+  private final Map<Object, Group> queue = new LinkedHashMap<>();
   private final Counter rowsWritten;
   private final Counter refused;
   private final Timer batchTimer;
+  private final DistributionSummary batchRows;
   private int queuedRows;
   private int inFlight;
   private boolean saturated;
@@ -64,7 +98,21 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
    */
   public CassandraTelemetryWriter(CqlSession session, String keyspace, MeterRegistry registry, int maxInFlight,
       int maxQueuedRows, int maxBatchRows) {
+    this(session, keyspace, registry, maxInFlight, maxQueuedRows, maxBatchRows, Grouping.PARTITION);
+  }
+
+  /**
+   * @param keyspace the device-hub keyspace (the session may have none set)
+   * @param maxInFlight statements sent to Cassandra and not yet answered
+   * @param maxQueuedRows rows accepted but not yet sent; beyond this {@link #write} refuses
+   * @param maxBatchRows rows per batch
+   * @param grouping which rows may share a batch
+   */
+  public CassandraTelemetryWriter(CqlSession session, String keyspace, MeterRegistry registry, int maxInFlight,
+      int maxQueuedRows, int maxBatchRows, Grouping grouping) {
     this.session = session;
+    this.grouping = grouping;
+    this.keyspace = CqlIdentifier.fromCql(keyspace);
     this.maxInFlight = maxInFlight;
     this.maxQueuedRows = maxQueuedRows;
     this.maxBatchRows = maxBatchRows;
@@ -75,6 +123,8 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
     this.refused = Counter.builder("devicehub.telemetry.writes.refused").tag("reason", "overloaded").register(registry);
     this.batchTimer = Timer.builder("devicehub.telemetry.batch.latency").publishPercentiles(0.5, 0.99)
         .register(registry);
+    this.batchRows = DistributionSummary.builder("devicehub.telemetry.batch.rows")
+        .description("Rows per statement sent to Cassandra").register(registry);
     Gauge.builder("devicehub.telemetry.rows.queued", this, w -> w.queuedRows()).register(registry);
     Gauge.builder("devicehub.telemetry.statements.inflight", this, w -> w.inFlight()).register(registry);
   }
@@ -86,6 +136,15 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
     }
     int ttlSeconds = (int) ttl.toSeconds();
     Request request = new Request();
+    // Binding and the token look-up happen on the caller's thread, outside the lock.
+    List<Pending> pending = new ArrayList<>(rows.size());
+    Optional<TokenMap> tokens = grouping == Grouping.REPLICA_SET ? session.getMetadata().getTokenMap()
+        : Optional.empty();
+    for (TelemetryRow row : rows) {
+      BoundStatement statement = bind(row, ttlSeconds);
+      pending.add(new Pending(row.partition(), groupOf(row, statement, tokens), statement, estimatedBytes(row),
+          request));
+    }
     synchronized (this) {
       if (queuedRows + rows.size() > maxQueuedRows) {
         // Only a nearly full queue means "stop reading"; one write larger than the whole queue says nothing about load.
@@ -94,10 +153,9 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
         return CompletableFuture.failedFuture(new WriterOverloadedException(
             "telemetry write queue full (" + queuedRows + " rows waiting for Cassandra)"));
       }
-      for (TelemetryRow row : rows) {
-        PartitionQueue pq = queue.computeIfAbsent(row.partition(), k -> new PartitionQueue());
-        pq.rows.add(new Pending(row, ttlSeconds, request));
-        request.remaining++;
+      request.remaining = pending.size();
+      for (Pending p : pending) {
+        queue.computeIfAbsent(p.group, k -> new Group()).add(p);
       }
       queuedRows += rows.size();
       if (queuedRows >= maxQueuedRows * 3 / 4) {
@@ -133,12 +191,12 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
         if (inFlight >= maxInFlight || queue.isEmpty()) {
           return;
         }
-        Iterator<Map.Entry<PartitionKey, PartitionQueue>> it = queue.entrySet().iterator();
-        Map.Entry<PartitionKey, PartitionQueue> first = it.next();
+        Iterator<Map.Entry<Object, Group>> it = queue.entrySet().iterator();
+        Map.Entry<Object, Group> first = it.next();
         batch = first.getValue().take(maxBatchRows);
         it.remove();
-        if (!first.getValue().rows.isEmpty()) {
-          // The rest goes to the back of the queue, so one busy device cannot starve the others.
+        if (!first.getValue().isEmpty()) {
+          // The rest goes to the back of the queue, so one busy device (or replica set) cannot starve the others.
           queue.put(first.getKey(), first.getValue());
         }
         queuedRows -= batch.size();
@@ -153,13 +211,15 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
 
   private void send(List<Pending> batch) {
     Statement<?> statement;
+    batchRows.record(batch.size());
     if (batch.size() == 1) {
-      statement = bind(batch.get(0));
+      statement = batch.get(0).statement;
     } else {
       BatchStatementBuilder b = new BatchStatementBuilder(BatchType.UNLOGGED).setIdempotence(true);
       for (Pending p : batch) {
-        b.addStatement(bind(p));
+        b.addStatement(p.statement);
       }
+      // Routed by its first statement's partition: with replica-set grouping every row has the same replicas.
       statement = b.build();
     }
     long start = System.nanoTime();
@@ -184,15 +244,32 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
     });
   }
 
-  private BoundStatement bind(Pending p) {
-    TelemetryRow r = p.row;
+  /**
+   * The batch group of a row: its partition, or with {@link Grouping#REPLICA_SET} the set of its replicas (the same
+   * {@code Set} for every partition of a token range). Without a token map (metadata off or not loaded yet) rows fall
+   * back to their partition.
+   */
+  private Object groupOf(TelemetryRow row, BoundStatement statement, Optional<TokenMap> tokens) {
+    if (tokens.isPresent()) {
+      ByteBuffer routingKey = statement.getRoutingKey();
+      if (routingKey != null) {
+        Set<Node> replicas = tokens.get().getReplicas(keyspace, routingKey);
+        if (!replicas.isEmpty()) {
+          return replicas;
+        }
+      }
+    }
+    return row.partition();
+  }
+
+  private BoundStatement bind(TelemetryRow r, int ttlSeconds) {
     BoundStatementBuilder b = insert.boundStatementBuilder()
         .setString(0, r.tenant())
         .setString(1, r.deviceId())
         .setLocalDate(2, r.day())
         .setInstant(3, r.ts())
         .setString(4, r.metric())
-        .setInt(7, p.ttlSeconds)
+        .setInt(7, ttlSeconds)
         .setIdempotence(true);
     // The absent value stays unset rather than null: binding null would write a tombstone for every sample.
     if (r.number() != null) {
@@ -203,30 +280,53 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
     return b.build();
   }
 
-  private record Pending(TelemetryRow row, int ttlSeconds, Request request) {
-    int estimatedBytes() {
-      return 64 + row.tenant().length() + row.deviceId().length() + row.metric().length()
-          + (row.text() == null ? 8 : row.text().length() * 3);
-    }
+  private static int estimatedBytes(TelemetryRow row) {
+    return 64 + row.tenant().length() + row.deviceId().length() + row.metric().length()
+        + (row.text() == null ? 8 : row.text().length() * 3);
   }
 
-  private static final class PartitionQueue {
-    final List<Pending> rows = new ArrayList<>();
+  private record Pending(PartitionKey partition, Object group, BoundStatement statement, int bytes,
+      Request request) {}
 
-    /** Takes up to {@code max} rows from the head, stopping early at the batch byte budget. */
+  /**
+   * The queued rows of one group, by partition in arrival order. A batch takes whole partitions from the head (a
+   * partition's rows together make one mutation), stopping at the row and byte budgets; a partition cut there keeps
+   * its place at the head.
+   */
+  private static final class Group {
+    final LinkedHashMap<PartitionKey, List<Pending>> partitions = new LinkedHashMap<>();
+
+    void add(Pending p) {
+      partitions.computeIfAbsent(p.partition, k -> new ArrayList<>()).add(p);
+    }
+
+    boolean isEmpty() {
+      return partitions.isEmpty();
+    }
+
     List<Pending> take(int max) {
-      int n = 0;
+      List<Pending> batch = new ArrayList<>(Math.min(max, 64));
       int bytes = 0;
-      while (n < rows.size() && n < max) {
-        bytes += rows.get(n).estimatedBytes();
-        if (n > 0 && bytes > MAX_BATCH_BYTES) {
+      Iterator<List<Pending>> it = partitions.values().iterator();
+      while (it.hasNext() && batch.size() < max) {
+        List<Pending> rows = it.next();
+        int n = 0;
+        while (n < rows.size() && batch.size() < max) {
+          bytes += rows.get(n).bytes;
+          if (!batch.isEmpty() && bytes > MAX_BATCH_BYTES) {
+            break;
+          }
+          batch.add(rows.get(n));
+          n++;
+        }
+        if (n == rows.size()) {
+          it.remove();
+        } else {
+          rows.subList(0, n).clear();
           break;
         }
-        n++;
       }
-      List<Pending> head = new ArrayList<>(rows.subList(0, n));
-      rows.subList(0, n).clear();
-      return head;
+      return batch;
     }
   }
 

@@ -91,6 +91,38 @@ class CassandraTelemetryWriterTest {
   }
 
   @Test
+  void groupsQueuedRowsOfManyDevicesWithTheSameReplicasIntoFewBatches() throws Exception {
+    // 200 devices interleaved, one row each: per partition nothing would merge; on one node all share their replica.
+    CassandraTelemetryWriter writer = new CassandraTelemetryWriter(session, TestKeyspace.NAME, registry, 1, 10_000, 50,
+        CassandraTelemetryWriter.Grouping.REPLICA_SET);
+    List<CompletableFuture<Void>> acks = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      acks.add(writer.write(List.of(new TelemetryRow(tenant, "m" + i, t0, "temperature", (double) i, null),
+          new TelemetryRow(tenant, "m" + i, t0.plusSeconds(1), "temperature", i + 0.5, null)), Duration.ZERO)
+          .toCompletableFuture());
+    }
+    CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
+
+    for (int i : new int[] {0, 1, 99, 199}) {
+      assertThat(stored("m" + i)).extracting(r -> r.getDouble("value_double")).containsExactlyInAnyOrder(
+          (double) i, i + 0.5);
+    }
+    assertThat(session.execute("SELECT COUNT(*) FROM telemetry WHERE tenant = ? AND device_id = 'm150' AND day = ?",
+        tenant, java.time.LocalDate.parse("2026-11-26")).one().getLong(0)).isEqualTo(1);
+    // 400 rows, 50 per batch: the first write alone, then full batches that each span 25 devices and two days.
+    long statements = registry.get("devicehub.telemetry.batch.latency").timer().count();
+    assertThat(statements).isLessThanOrEqualTo(12);
+    assertThat(registry.get("devicehub.telemetry.batch.rows").summary().max()).isEqualTo(50);
+  }
+
+  @Test
+  void groupingIsReadFromTheConfigSpelling() {
+    assertThat(CassandraTelemetryWriter.Grouping.parse("replica-set"))
+        .isEqualTo(CassandraTelemetryWriter.Grouping.REPLICA_SET);
+    assertThat(CassandraTelemetryWriter.Grouping.parse(" Partition")).isEqualTo(CassandraTelemetryWriter.Grouping.PARTITION);
+  }
+
+  @Test
   void refusesAtOnceWhenTheQueueIsFullAndStoresNothingOfTheRefusedWrite() throws Exception {
     CassandraTelemetryWriter writer = new CassandraTelemetryWriter(session, TestKeyspace.NAME, registry, 1, 10, 100);
     List<TelemetryRow> nine = new ArrayList<>();
