@@ -71,6 +71,21 @@ class DeviceHubDirectoryIT {
         assertThat(publish(mqtt, "belt-3@" + tenant, "pw-belt-3-0123456789")).as("valid credentials").isZero();
         assertThat(publish(mqtt, "belt-2@" + tenant, "pw-another-0123456789")).as("rejected row's secret")
             .isNotZero();
+
+        // Compensation: deleting removes the devices with their credentials (a missing one is skipped), so the same
+        // ids and auth ids can be onboarded again.
+        directory.deleteDevices(tenant, List.of("belt-1", "belt-3", "never-created")).toCompletableFuture()
+            .get(60, TimeUnit.SECONDS);
+        var devices = io.iiot.device.v1.DeviceServiceGrpc.newBlockingStub(channel);
+        for (String gone : List.of("belt-1", "belt-3")) {
+          StatusRuntimeException e = org.assertj.core.api.Assertions.catchThrowableOfType(() -> devices
+              .withDeadlineAfter(20, TimeUnit.SECONDS).getDevice(io.iiot.device.v1.GetDeviceRequest.newBuilder()
+                  .setName("tenants/" + tenant + "/devices/" + gone).build()), StatusRuntimeException.class);
+          assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.NOT_FOUND);
+        }
+        assertThat(directory.createDevices(tenant, belt, List.of(device(tenant, "belt-1", "pw-belt-1-again-0123456"),
+            device(tenant, "belt-2", "pw-belt-2-again-0123456"))).toCompletableFuture().get(60, TimeUnit.SECONDS))
+            .as("belt-1 created again; belt-2 was not deleted").extracting(RowOutcome::ok).containsExactly(true, false);
       } finally {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }

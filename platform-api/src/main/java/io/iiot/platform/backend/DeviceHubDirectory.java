@@ -8,6 +8,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.iiot.device.v1.BatchCreateDevicesRequest;
+import io.iiot.device.v1.BatchDeleteDevicesRequest;
 import io.iiot.device.v1.CreateDeviceRequest;
 import io.iiot.device.v1.Credential;
 import io.iiot.device.v1.Device;
@@ -85,8 +86,15 @@ public final class DeviceHubDirectory implements DeviceDirectory {
 
   @Override
   public CompletionStage<Void> deleteDevices(String tenant, List<String> deviceIds) {
-    return CompletableFuture.failedFuture(new UnsupportedOperationException(
-        "device-hub has no device deletion RPC yet; " + deviceIds.size() + " devices of this batch may exist"));
+    // BatchDeleteDevices skips missing devices and removes each one's credentials with it; a repeat is harmless.
+    List<CompletableFuture<Void>> batches = new ArrayList<>();
+    for (int from = 0; from < deviceIds.size(); from += MAX_BATCH) {
+      List<String> ids = deviceIds.subList(from, Math.min(deviceIds.size(), from + MAX_BATCH));
+      batches.add(CompletableFuture.runAsync(() -> stub.withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
+          .batchDeleteDevices(BatchDeleteDevicesRequest.newBuilder().setParent("tenants/" + tenant)
+              .addAllDeviceIds(ids).build()), executor));
+    }
+    return CompletableFuture.allOf(batches.toArray(CompletableFuture[]::new));
   }
 
   private List<RowOutcome> createChunk(String tenant, String profile, List<NewDevice> chunk) {

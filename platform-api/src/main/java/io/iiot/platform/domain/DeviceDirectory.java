@@ -7,8 +7,8 @@ import java.util.Map;
 import java.util.concurrent.CompletionStage;
 
 /**
- * device-hub as onboarding sees it: devices with their credentials, created per row. Implemented by a gRPC adapter to
- * {@code iiot.device.v1} once device-hub serves batch creation; until then nothing in the service implements it.
+ * device-hub as onboarding sees it: devices with their credentials, created per row. Implemented over
+ * {@code iiot.device.v1} by {@code backend.DeviceHubDirectory}.
  */
 public interface DeviceDirectory {
 

@@ -16,7 +16,8 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * One-call onboarding of a batch of machines from a template, in two steps per machine: identifier (resolver-node),
- * then device with credentials (device-hub).
+ * then device with credentials (device-hub). Machines go in chunks of {@value #CHUNK}, pipelined: one chunk's devices
+ * are created while later chunks' identifiers are registered.
  *
  * <p>Policy on partial failure: <b>compensate</b>. A machine whose device cannot be created has its identifier deleted
  * again, so every machine ends either fully onboarded or not at all. The rows are validated together first; one bad
@@ -26,6 +27,10 @@ public final class Onboarder {
   private static final SecureRandom RANDOM = new SecureRandom();
   /** 128 bits: below this a generated secret is hashed as slowly as a supplied password. */
   private static final int MIN_RANDOM_SECRET_BYTES = 16;
+  /** Machines per pipelined chunk: one BatchRegisterIdentifiers, then that chunk's device batches. */
+  static final int CHUNK = 1000;
+  /** Identifier registrations running at once (resolver-node spreads each over its own writers). */
+  static final int REGISTRATIONS_IN_FLIGHT = 2;
   private final IdentifierRegistry identifiers;
   private final DeviceDirectory devices;
   private final String mqttUri;
@@ -54,19 +59,42 @@ public final class Onboarder {
     for (Machine m : machines) {
       ids.add(new IdentifierRegistry.NewIdentifier(handlePrefix + "/" + m.getMachineId(), m.getIdentifierValuesMap()));
     }
-    List<String> allHandles = ids.stream().map(IdentifierRegistry.NewIdentifier::handle).toList();
-    return identifiers.register(template, ids).handle((idOutcomes, err) -> {
-      if (err != null) {
-        // Unknown how far the registry got: remove every identifier of the batch (deleting a missing one is a no-op).
-        List<Integer> everyRow = java.util.stream.IntStream.range(0, machines.size()).boxed().toList();
-        return compensate(allHandles, everyRow, machines,
-            allFailed(machines, "identifier registration failed: " + cause(err)));
-      }
-      return createDevices(tenant, handlePrefix, template, machines, ids, idOutcomes);
-    }).thenCompose(f -> f);
+    // Pipelined chunks: while device-hub creates one chunk's devices, resolver-node registers the next chunks'
+    // identifiers, so the call takes about as long as the slower back end rather than both one after the other.
+    // Within a chunk the order stays identifier first, then device, and compensation is per chunk.
+    MachineResult[] results = new MachineResult[machines.size()];
+    List<CompletableFuture<Void>> registered = new ArrayList<>();
+    List<CompletableFuture<Void>> finished = new ArrayList<>();
+    for (int from = 0; from < machines.size(); from += CHUNK) {
+      int start = from;
+      int end = Math.min(machines.size(), from + CHUNK);
+      CompletableFuture<Void> gate = registered.size() < REGISTRATIONS_IN_FLIGHT
+          ? CompletableFuture.completedFuture(null) : registered.get(registered.size() - REGISTRATIONS_IN_FLIGHT);
+      CompletableFuture<List<RowOutcome>> idOutcomes = gate.thenCompose(v -> identifiers.register(template,
+          ids.subList(start, end)).toCompletableFuture());
+      registered.add(idOutcomes.handle((v, e) -> null));
+      finished.add(idOutcomes.handle((outcomes, err) -> onboardChunk(tenant, handlePrefix, template,
+          machines.subList(start, end), ids.subList(start, end), outcomes, err)).thenCompose(f -> f)
+          .thenAccept(chunk -> System.arraycopy(chunk, 0, results, start, chunk.length)));
+    }
+    return CompletableFuture.allOf(finished.toArray(CompletableFuture[]::new)).thenApply(v -> response(results));
   }
 
-  private CompletionStage<OnboardDevicesResponse> createDevices(String tenant, String handlePrefix,
+  /** Devices of one chunk whose identifiers were registered (or failed with {@code err}); results in row order. */
+  private CompletionStage<MachineResult[]> onboardChunk(String tenant, String handlePrefix,
+      OnboardingTemplate template, List<Machine> machines, List<IdentifierRegistry.NewIdentifier> ids,
+      List<RowOutcome> idOutcomes, Throwable err) {
+    if (err != null) {
+      // Unknown how far the registry got: remove every identifier of the chunk (deleting a missing one is a no-op).
+      List<String> allHandles = ids.stream().map(IdentifierRegistry.NewIdentifier::handle).toList();
+      List<Integer> everyRow = java.util.stream.IntStream.range(0, machines.size()).boxed().toList();
+      return compensate(allHandles, everyRow, machines,
+          allFailed(machines, "identifier registration failed: " + cause(err)));
+    }
+    return createDevices(tenant, handlePrefix, template, machines, ids, idOutcomes);
+  }
+
+  private CompletionStage<MachineResult[]> createDevices(String tenant, String handlePrefix,
       OnboardingTemplate template, List<Machine> machines, List<IdentifierRegistry.NewIdentifier> ids,
       List<RowOutcome> idOutcomes) {
     List<Integer> withId = new ArrayList<>();
@@ -115,7 +143,7 @@ public final class Onboarder {
                 + "; outcome unknown: the device may exist and could not be removed (" + cause(e)
                 + "); identifier " + ids.get(i).handle() + " kept");
           }
-          return CompletableFuture.completedFuture(response(results));
+          return CompletableFuture.completedFuture(results);
         });
       }
       return compensate(orphans, orphanRows, machines, results);
@@ -126,10 +154,10 @@ public final class Onboarder {
    * Removes the identifiers of machines that failed, then answers. If removal itself fails, those rows say so:
    * their identifier may remain without a device.
    */
-  private CompletionStage<OnboardDevicesResponse> compensate(List<String> handles, List<Integer> rows,
+  private CompletionStage<MachineResult[]> compensate(List<String> handles, List<Integer> rows,
       List<Machine> machines, MachineResult[] results) {
     if (handles.isEmpty()) {
-      return CompletableFuture.completedFuture(response(results));
+      return CompletableFuture.completedFuture(results);
     }
     return identifiers.delete(handles).handle((v, err) -> {
       for (int i : rows) {
@@ -140,7 +168,7 @@ public final class Onboarder {
             : failed(machines.get(i), Code.INTERNAL, r.getStatus().getMessage()
                 + "; removing its identifier failed too (" + cause(err) + "), so it may remain registered");
       }
-      return response(results);
+      return results;
     });
   }
 

@@ -113,6 +113,24 @@ public class OnboarderTest {
   }
 
   @Test
+  void largeCallsGoInChunksAndAFailedChunkIsCompensatedAlone() throws Exception {
+    directory.failCallWith = "belt-1500";
+    List<Machine> rows = machines(Onboarder.CHUNK * 2 + 500);
+    OnboardDevicesResponse r = onboard(rows);
+
+    assertThat(registry.batchSizes).containsExactlyInAnyOrder(Onboarder.CHUNK, Onboarder.CHUNK, 500);
+    assertThat(r.getFailedCount()).isEqualTo(Onboarder.CHUNK);
+    for (int i = 0; i < rows.size(); i++) {
+      boolean secondChunk = i >= Onboarder.CHUNK && i < 2 * Onboarder.CHUNK;
+      assertThat(r.getResults(i).getMachineId()).isEqualTo(rows.get(i).getMachineId());
+      assertThat(r.getResults(i).getStatus().getCode()).isEqualTo(secondChunk ? Code.UNAVAILABLE_VALUE : Code.OK_VALUE);
+    }
+    assertThat(r.getResults(Onboarder.CHUNK).getStatus().getMessage()).contains("identifier was removed");
+    assertThat(registry.registered).hasSize(Onboarder.CHUNK + 500).doesNotContain("88.101.5/belt-1500");
+    assertThat(directory.devices).hasSize(Onboarder.CHUNK + 500).doesNotContain("belt-1500");
+  }
+
+  @Test
   void invalidRowsRejectTheWholeCallBeforeAnythingIsWritten() {
     List<Machine> rows = new ArrayList<>(machines(3));
     rows.set(1, rows.get(1).toBuilder().removeIdentifierValues("MA_CERT_NO").build());
@@ -136,9 +154,11 @@ public class OnboarderTest {
   public static final class Registry implements IdentifierRegistry {
     public final Set<String> registered = new HashSet<>();
     final Set<String> reject = new HashSet<>();
+    final List<Integer> batchSizes = new ArrayList<>();
 
     @Override
     public synchronized CompletionStage<List<RowOutcome>> register(OnboardingTemplate t, List<NewIdentifier> ids) {
+      batchSizes.add(ids.size());
       List<RowOutcome> out = new ArrayList<>();
       for (NewIdentifier id : ids) {
         if (reject.contains(id.handle())) {
@@ -166,6 +186,8 @@ public class OnboarderTest {
     final Set<String> profiles = new HashSet<>();
     final Set<String> reject = new HashSet<>();
     boolean failWholeCall;
+    /** Fails (after creating) only the call that contains this device id. */
+    String failCallWith;
     boolean failDelete;
 
     @Override
@@ -184,7 +206,8 @@ public class OnboarderTest {
           out.add(RowOutcome.OK);
         }
       }
-      return failWholeCall ? CompletableFuture.failedFuture(new IllegalStateException("deadline exceeded"))
+      boolean fail = failWholeCall || list.stream().anyMatch(d -> d.deviceId().equals(failCallWith));
+      return fail ? CompletableFuture.failedFuture(new IllegalStateException("deadline exceeded"))
           : CompletableFuture.completedFuture(out);
     }
 
