@@ -45,6 +45,8 @@ final class TelemetryResource extends CoapResource {
   private final CoapSettings settings;
   private final MeterRegistry meters;
   private final CoapCommands commands;
+  /** Message counters by "qos/outcome", registered once. */
+  private final java.util.Map<String, Counter> counters = new java.util.concurrent.ConcurrentHashMap<>();
 
   TelemetryResource(String name, Endpoint endpoint, TelemetryIngest ingest, RegistryPskStore psk,
       CoapSettings settings, MeterRegistry meters, CoapCommands commands) {
@@ -159,9 +161,14 @@ final class TelemetryResource extends CoapResource {
   }
 
   private void count(int qos, String outcome) {
-    Counter.builder("devicehub.messages").tag("transport", "coap").tag("qos", Integer.toString(qos))
-        .tag("outcome", outcome).tag("endpoint", endpoint.name().toLowerCase(Locale.ROOT)).register(meters)
-        .increment();
+    String key = qos + "/" + outcome;
+    Counter c = counters.get(key);
+    if (c == null) {
+      c = counters.computeIfAbsent(key, k -> Counter.builder("devicehub.messages").tag("transport", "coap")
+          .tag("qos", Integer.toString(qos)).tag("outcome", outcome)
+          .tag("endpoint", endpoint.name().toLowerCase(Locale.ROOT)).register(meters));
+    }
+    c.increment();
   }
 
   private static IngestException unwrap(Throwable err) {

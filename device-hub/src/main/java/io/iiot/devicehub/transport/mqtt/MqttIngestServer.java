@@ -16,7 +16,12 @@ import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The MQTT listeners: plain (1883) and, if enabled, TLS (8883), both serving {@link MqttConnection}s. */
+/**
+ * The MQTT listeners: plain (1883) and, if enabled, TLS (8883), both serving {@link MqttConnection}s. Each listener is
+ * one Vert.x MQTT server per core sharing the port, each on its own event loop: Vert.x hands a server's connections
+ * all to the event loop it listened on, so a single server would decode, map and acknowledge every device's messages
+ * on one core.
+ */
 public final class MqttIngestServer {
   private static final Logger LOG = LoggerFactory.getLogger(MqttIngestServer.class);
   private final Vertx vertx;
@@ -24,7 +29,11 @@ public final class MqttIngestServer {
   private final DeviceAuthenticator authenticator;
   private final TelemetryIngest ingest;
   private final MqttMetrics metrics;
+  /** The first server of each listener (plain, TLS), for its bound port. */
   private final List<MqttServer> servers = new ArrayList<>();
+  /** Every server instance, on its own event loop (verticle). */
+  private final List<String> deployments = new ArrayList<>();
+  private final int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
   private final CommandRouter commands;
   private final RegistryCache registry;
 
@@ -62,8 +71,42 @@ public final class MqttIngestServer {
     return o;
   }
 
+  /** Listens on the port of {@code options} with {@link #instances} servers, the first binding the port. */
   private Future<MqttServer> listen(MqttServerOptions options) {
+    return instance(options).compose(first -> {
+      servers.add(first);
+      LOG.info("MQTT{} listening on {}:{} ({} event loops)", options.isSsl() ? " over TLS" : "", options.getHost(),
+          first.actualPort(), instances);
+      List<Future<MqttServer>> more = new ArrayList<>();
+      for (int i = 1; i < instances; i++) {
+        more.add(instance(new MqttServerOptions(options).setPort(first.actualPort())));
+      }
+      return Future.all(more).map(first);
+    });
+  }
+
+  /** One server, listening from a verticle of its own, hence on an event loop of its own. */
+  private Future<MqttServer> instance(MqttServerOptions options) {
+    io.vertx.core.Promise<MqttServer> listening = io.vertx.core.Promise.promise();
+    return vertx.deployVerticle(new io.vertx.core.AbstractVerticle() {
+      @Override
+      public void start(io.vertx.core.Promise<Void> started) {
+        server(options).listen().onSuccess(s -> {
+          listening.complete(s);
+          started.complete();
+        }).onFailure(started::fail);
+      }
+    }).onSuccess(deployments::add).compose(id -> listening.future());
+  }
+
+  private MqttServer server(MqttServerOptions options) {
     MqttServer server = MqttServer.create(vertx, options);
+    // A malformed or oversized FIRST packet (before or as CONNECT) is reported on the socket, not here or at an
+    // endpoint: counted through this hook.
+    PreConnectErrors.install(server, err -> {
+      metrics.protocolError(err);
+      LOG.debug("MQTT before CONNECT: {}", err.toString());
+    });
     server.endpointHandler(endpoint -> {
       // Counted against accepted connections only: CONNECTs still authenticating may overshoot by their number, which
       // is bounded by what the event loops read at once.
@@ -76,15 +119,12 @@ public final class MqttIngestServer {
       new MqttConnection(vertx, endpoint, authenticator, ingest, metrics, settings.maxUnacked(), commands,
           registry).start();
     });
-    // Errors before CONNECT was read (a malformed or oversized first packet) arrive here, later ones at the endpoint.
+    // Vert.x MQTT reports only a CONNECT with an empty client id and no clean session here.
     server.exceptionHandler(err -> {
       metrics.protocolError(err);
       LOG.debug("MQTT: {}", err.toString());
     });
-    return server.listen().onSuccess(s -> {
-      servers.add(s);
-      LOG.info("MQTT{} listening on {}:{}", options.isSsl() ? " over TLS" : "", options.getHost(), s.actualPort());
-    });
+    return server;
   }
 
   /** Bound ports in start order: plain, then TLS if enabled. */
@@ -92,8 +132,10 @@ public final class MqttIngestServer {
     return servers.stream().map(MqttServer::actualPort).toList();
   }
 
+  /** Undeploys every server instance, which closes its server and connections. */
   public Future<Void> stop() {
-    List<Future<Void>> closing = servers.stream().map(MqttServer::close).toList();
+    List<Future<Void>> closing = deployments.stream().map(vertx::undeploy).toList();
+    deployments.clear();
     return Future.join(new ArrayList<>(closing)).mapEmpty();
   }
 }

@@ -2,6 +2,8 @@ package io.iiot.devicehub.transport.mqtt;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -14,6 +16,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class MqttMetrics {
   private final MeterRegistry registry;
   final AtomicInteger connections = new AtomicInteger();
+  /** Message counters by "qos/outcome": looked up once, not built and registered again for every message. */
+  private final Map<String, Counter> messages = new ConcurrentHashMap<>();
 
   MqttMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -21,8 +25,12 @@ final class MqttMetrics {
   }
 
   void message(int qos, String outcome) {
-    Counter.builder("devicehub.messages").tag("transport", "mqtt").tag("qos", Integer.toString(qos))
-        .tag("outcome", outcome).register(registry).increment();
+    Counter c = messages.get(qos + "/" + outcome);
+    if (c == null) {
+      c = messages.computeIfAbsent(qos + "/" + outcome, k -> Counter.builder("devicehub.messages")
+          .tag("transport", "mqtt").tag("qos", Integer.toString(qos)).tag("outcome", outcome).register(registry));
+    }
+    c.increment();
   }
 
   /** Counts a decoder failure reported by Vert.x/Netty; other errors (resets, TLS) are not bad packets. */
