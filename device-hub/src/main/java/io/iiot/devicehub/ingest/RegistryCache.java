@@ -48,6 +48,11 @@ public final class RegistryCache {
 
   private static <V> CompletionStage<V> cached(Cache<String, CompletableFuture<V>> cache, String key,
       Supplier<CompletionStage<V>> load) {
+    // The hit, on every message, is a lock-free read; putIfAbsent (a segment write lock) only on a miss.
+    CompletableFuture<V> hit = cache.getIfPresent(key);
+    if (hit != null) {
+      return hit;
+    }
     CompletableFuture<V> mine = new CompletableFuture<>();
     CompletableFuture<V> existing = cache.asMap().putIfAbsent(key, mine);
     if (existing != null) {
