@@ -37,7 +37,7 @@ import java.util.concurrent.TimeUnit;
  * device merge into one partition update (a single mutation on the replica), which is what makes partition-grouped
  * writes several times cheaper than single-row inserts; when idle, a message is written at once.
  *
- * <p>What one batch holds is the {@link Grouping}: the rows of one partition, or (default) the rows of several
+ * <p>What one batch holds is the {@link Grouping}: the rows of one partition (default), or the rows of several
  * partitions whose replicas are the same nodes (the driver's token map), oldest partition first, each partition's
  * queued rows together. When many devices interleave (Hono's topics, thousands of MQTT devices) few rows of one device
  * are queued at a time; a replica-set batch still carries them in one request to a replica, so the per-request cost
