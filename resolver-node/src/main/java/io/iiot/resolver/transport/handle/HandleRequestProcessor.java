@@ -271,7 +271,7 @@ public final class HandleRequestProcessor {
   private Future<List<Response>> routed(Ctx ctx, Bodies.Resolution req, String handle,
       io.iiot.resolver.hierarchy.ReferralPoint.Decision d) {
     if (d.local()) {
-      return resolveLocally(ctx, req, handle);
+      return answerFromStorage(ctx, req, handle); // the hierarchy's LOCAL implies the prefix is homed here
     }
     if (d.responseCode() == RC_SUCCESS) {
       resolved(req.handle()); // answered by recursion: a resolution served by this node
@@ -283,36 +283,43 @@ public final class HandleRequestProcessor {
     if (!homed(handle)) {
       return one(error(ctx, OC_RESOLUTION, RC_SERVER_NOT_RESP, NOT_HERE));
     }
-    boolean publicOnly = ctx.m().flag(FLAG_PO);
-    return store.get(handle).compose(rec -> {
-      if (rec.isEmpty()) {
-        return one(error(ctx, OC_RESOLUTION, RC_HANDLE_NOT_FOUND, ""));
+    return answerFromStorage(ctx, req, handle);
+  }
+
+  private Future<List<Response>> answerFromStorage(Ctx ctx, Bodies.Resolution req, String handle) {
+    Future<java.util.Optional<io.iiot.resolver.domain.HandleRecord>> read = store.get(handle);
+    // a cache hit is there at once: answered without a future chain
+    return read.succeeded() ? answer(ctx, req, read.result()) : read.compose(rec -> answer(ctx, req, rec));
+  }
+
+  private Future<List<Response>> answer(Ctx ctx, Bodies.Resolution req,
+      java.util.Optional<io.iiot.resolver.domain.HandleRecord> rec) {
+    if (rec.isEmpty()) {
+      return one(error(ctx, OC_RESOLUTION, RC_HANDLE_NOT_FOUND, ""));
+    }
+    List<HandleValue> selected = ValueFilter.select(rec.get().values(), req.indexes(), req.types());
+    List<HandleValue> visible = new ArrayList<>(selected.size());
+    boolean restricted = false;
+    for (int i = 0; i < selected.size(); i++) {
+      HandleValue v = selected.get(i);
+      if (v.publicRead()) {
+        visible.add(v);
+      } else {
+        restricted = true;
       }
-      List<HandleValue> selected = ValueFilter.select(rec.get().values(), req.indexes(), req.types());
-      List<HandleValue> visible = new ArrayList<>();
-      boolean restricted = false;
-      for (HandleValue v : selected) {
-        if (v.publicRead()) {
-          visible.add(v);
-        } else {
-          restricted = true;
-        }
-      }
-      if (restricted && !publicOnly) {
-        return admin(ctx, new AdminOp(OC_RESOLUTION, ctx.m().opFlags(), req));
-      }
-      if (visible.isEmpty()) {
-        return one(error(ctx, OC_RESOLUTION, RC_VALUES_NOT_FOUND, ""));
-      }
-      return one(resolutionAnswer(ctx, req.handle(), visible));
-    });
+    }
+    if (restricted && !ctx.m().flag(FLAG_PO)) {
+      return admin(ctx, new AdminOp(OC_RESOLUTION, ctx.m().opFlags(), req));
+    }
+    if (visible.isEmpty()) {
+      return one(error(ctx, OC_RESOLUTION, RC_VALUES_NOT_FOUND, ""));
+    }
+    return one(resolutionAnswer(ctx, req.handle(), visible));
   }
 
   private Response resolutionAnswer(Ctx ctx, String asked, List<HandleValue> values) {
     resolved(asked);
-    Response r = reply(ctx, OC_RESOLUTION, RC_SUCCESS, Bodies.resolutionAnswer(asked, values));
-    return new Response(r.version(), r.sessionId(), r.requestId(), r.opCode(), r.responseCode(),
-        r.opFlags() | FLAG_AT, r.siteSerial(), r.digest(), r.body(), r.sign());
+    return reply(ctx, OC_RESOLUTION, RC_SUCCESS, Bodies.resolutionAnswer(asked, values), FLAG_AT);
   }
 
   /** Whether this node is responsible for {@code handle} (its prefix, derived prefixes, and their prefix handles). */
@@ -835,6 +842,11 @@ public final class HandleRequestProcessor {
   // ---------------------------------------------------------------- answers
 
   private Response reply(Ctx ctx, int opCode, int rc, byte[] body) {
+    return reply(ctx, opCode, rc, body, 0);
+  }
+
+  /** @param addFlags OpFlag bits set in the answer besides those echoed from the request */
+  private Response reply(Ctx ctx, int opCode, int rc, byte[] body, int addFlags) {
     Message m = ctx.m();
     byte[] digest = null;
     if (m.flag(FLAG_RD)) {
@@ -849,7 +861,7 @@ public final class HandleRequestProcessor {
       sessionId = 0;
     }
     return new Response(ctx.version(), sessionId, m.envelope().requestId(), opCode, rc,
-        Response.echoFlags(m.opFlags()), site.serial(), digest, body, m.flag(FLAG_CT));
+        Response.echoFlags(m.opFlags()) | addFlags, site.serial(), digest, body, m.flag(FLAG_CT));
   }
 
   private Response error(Ctx ctx, int opCode, int rc, String message) {
