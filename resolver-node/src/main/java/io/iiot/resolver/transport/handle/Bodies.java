@@ -119,9 +119,10 @@ public final class Bodies {
 
   /** Encodes a resolution answer body: handle, then the values. */
   public static byte[] resolutionAnswer(String handle, List<HandleValue> values) {
-    BufWriter w = new BufWriter(64 + values.size() * 64);
+    // sized exactly: one array, no growth, no trimming copy
+    BufWriter w = new BufWriter(BufWriter.utf8Size(handle) + ValueCodec.listSize(values));
     w.utf8(handle);
     ValueCodec.encodeList(w, values);
-    return w.toByteArray();
+    return w.finish();
   }
 }

@@ -64,8 +64,31 @@ public final class BufWriter {
     return raw(b);
   }
 
+  /** {@code int4} length, then the UTF-8 bytes; ASCII (nearly every handle and type) is written without a copy. */
   public BufWriter utf8(String s) {
-    return bytes(s.getBytes(StandardCharsets.UTF_8));
+    int n = s.length();
+    for (int i = 0; i < n; i++) {
+      if (s.charAt(i) >= 0x80) {
+        return bytes(s.getBytes(StandardCharsets.UTF_8));
+      }
+    }
+    ensure(4 + n);
+    int4(n);
+    for (int i = 0; i < n; i++) {
+      buf[len++] = (byte) s.charAt(i);
+    }
+    return this;
+  }
+
+  /** The size {@link #utf8} writes for {@code s}: the {@code int4} length and the UTF-8 bytes. */
+  public static int utf8Size(String s) {
+    int n = s.length();
+    for (int i = 0; i < n; i++) {
+      if (s.charAt(i) >= 0x80) {
+        return 4 + s.getBytes(StandardCharsets.UTF_8).length;
+      }
+    }
+    return 4 + n;
   }
 
   /** Overwrites an {@code int4} already written at {@code at}. */

@@ -20,6 +20,24 @@ public final class ValueCodec {
     }
   }
 
+  /** The bytes {@link #encode} writes for {@code v}. */
+  public static int size(HandleValue v) {
+    int n = MIN_VALUE_SIZE - 8 + BufWriter.utf8Size(v.type()) + 4 + v.data().length;
+    for (ValueReference ref : v.references()) {
+      n += BufWriter.utf8Size(ref.handle()) + 4;
+    }
+    return n;
+  }
+
+  /** The bytes {@link #encodeList} writes for {@code values}. */
+  public static int listSize(List<HandleValue> values) {
+    int n = 4;
+    for (int i = 0; i < values.size(); i++) {
+      n += size(values.get(i));
+    }
+    return n;
+  }
+
   public static HandleValue decode(BufReader r) throws HandleCodecException {
     int index = r.int4();
     int timestamp = r.int4();
