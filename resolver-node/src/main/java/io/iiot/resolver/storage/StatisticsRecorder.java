@@ -6,7 +6,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import java.time.Clock;
 import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -77,8 +76,24 @@ public final class StatisticsRecorder {
     }
   }
 
+  /** A UTC day and its number since 1970. */
+  private record Day(long number, LocalDate date) {}
+
+  private volatile Day today = new Day(Long.MIN_VALUE, LocalDate.MIN);
+
+  /** Today in UTC; LocalDate.now(clock) built a zone-rules object on every resolution. */
+  private LocalDate today() {
+    long n = Math.floorDiv(clock.millis(), 86_400_000L);
+    Day d = today;
+    if (d.number() != n) {
+      d = new Day(n, LocalDate.ofEpochDay(n));
+      today = d;
+    }
+    return d.date();
+  }
+
   private Counts counts(String prefix) {
-    Key k = new Key(prefix, LocalDate.now(clock.withZone(ZoneOffset.UTC)));
+    Key k = new Key(prefix, today());
     ConcurrentHashMap<Key, Counts> m = pending;
     Counts c = m.get(k);
     if (c == null) {
