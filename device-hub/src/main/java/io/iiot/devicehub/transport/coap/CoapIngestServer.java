@@ -42,6 +42,10 @@ public final class CoapIngestServer {
     Configuration cfg = Configuration.createStandardWithoutFile();
     cfg.set(CoapConfig.MAX_RESOURCE_BODY_SIZE, maxPayloadBytes);
     cfg.set(DtlsConfig.DTLS_ROLE, DtlsConfig.DtlsRole.SERVER_ONLY);
+    // The OS default (~200 KiB, a few hundred datagrams) overflows when a thousand devices send at once: dropped
+    // requests cost each device a 2-3 s retransmission timeout.
+    cfg.set(UdpConfig.UDP_RECEIVE_BUFFER_SIZE, settings.udpReceiveBufferBytes());
+    cfg.set(DtlsConfig.DTLS_RECEIVE_BUFFER_SIZE, settings.udpReceiveBufferBytes());
     server = new CoapServer(cfg);
     server.addEndpoint(new CoapEndpoint.Builder().setConfiguration(cfg)
         .setInetSocketAddress(new InetSocketAddress(settings.host(), settings.port())).build());

@@ -10,9 +10,11 @@ import io.iiot.base.config.ServiceConfig;
  *     unauthenticated devices); off by default, since anyone who can reach the port can then write for any device
  * @param overloadMaxAgeSeconds Max-Age sent with 5.03 when the writer is saturated: when to try again
  * @param maxTtdSeconds the longest {@code hono-ttd} a device may wait for a command with
+ * @param udpReceiveBufferBytes the socket receive buffer of the CoAP and DTLS ports (the kernel caps it at
+ *     net.core.rmem_max)
  */
 public record CoapSettings(String host, int port, int dtlsPort, boolean allowUnauthenticated,
-    int overloadMaxAgeSeconds, int maxTtdSeconds) {
+    int overloadMaxAgeSeconds, int maxTtdSeconds, int udpReceiveBufferBytes) {
 
   public static CoapSettings from(ServiceConfig config) {
     return new CoapSettings(
@@ -21,6 +23,7 @@ public record CoapSettings(String host, int port, int dtlsPort, boolean allowUna
         config.integer("coap.dtls-port", 0, 65535),
         config.bool("coap.allow-unauthenticated"),
         config.integer("coap.overload-max-age-seconds", 1, 3600),
-        config.integer("coap.max-ttd-seconds", 1, 3600));
+        config.integer("coap.max-ttd-seconds", 1, 3600),
+        config.integer("coap.udp-receive-buffer-bytes", 65536, 64 * 1024 * 1024));
   }
 }
