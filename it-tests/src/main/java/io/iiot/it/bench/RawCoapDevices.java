@@ -41,6 +41,8 @@ public final class RawCoapDevices {
     this.channels = new DatagramChannel[sockets];
     for (int s = 0; s < sockets; s++) {
       DatagramChannel ch = DatagramChannel.open();
+      // A thousand answers may arrive at once; the default buffer (~200 KiB) would drop some.
+      ch.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 4 << 20);
       ch.bind(new InetSocketAddress("127.0.0.1", 0));
       ch.connect(server);
       ch.configureBlocking(false);
