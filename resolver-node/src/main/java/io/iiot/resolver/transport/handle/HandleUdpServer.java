@@ -68,10 +68,9 @@ public final class HandleUdpServer {
     if (n < Limits.ENVELOPE_SIZE || n > Limits.MAX_UDP_PACKET + 64) {
       return;
     }
-    byte[] bytes = data.getBytes();
     Envelope env;
     try {
-      env = Envelope.decode(bytes, 0);
+      env = Envelope.decode(data.getBytes(0, Limits.ENVELOPE_SIZE), 0);
     } catch (HandleCodecException e) {
       return; // nothing to answer to
     }
@@ -79,10 +78,10 @@ public final class HandleUdpServer {
     int slice = n - Limits.ENVELOPE_SIZE;
     byte[] message;
     if (!env.truncated() && env.messageId() == 0 && env.messageLength() <= slice) {
-      message = new byte[env.messageLength()];
-      System.arraycopy(bytes, Limits.ENVELOPE_SIZE, message, 0, message.length);
+      // the common case, a request in one datagram: the message copied once, straight out of the datagram
+      message = data.getBytes(Limits.ENVELOPE_SIZE, Limits.ENVELOPE_SIZE + env.messageLength());
     } else {
-      message = reassemble(env, bytes, slice, from);
+      message = reassemble(env, data.getBytes(), slice, from);
       if (message == null) {
         return;
       }
