@@ -63,6 +63,7 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
   private final DeviceRegistry registry;
   private final PasswordHasher hasher;
   private final PasswordHasher generatedSecretHasher;
+  private final TenantSequence creations = new TenantSequence();
 
   /**
    * @param generatedSecretHasher for passwords marked {@code generated_password} (random secrets of >= 128 bits, for
@@ -215,12 +216,12 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
         credentials.add(writes.submit(() -> registry.putCredentials(tenant, d.deviceId(), stored)));
       }
       devices.addAll(group);
-      // One conditional batch after another (they share the tenant's partition: concurrent Paxos rounds contend),
-      // each once its devices' credentials are written; stops at the first device found to exist.
+      // One conditional batch after another, also across calls (they share the tenant's partition: concurrent Paxos
+      // rounds contend), each once its devices' credentials are written; stops at the first device found to exist.
       CompletableFuture<Void> groupCredentials = CompletableFuture.allOf(credentials.toArray(CompletableFuture[]::new));
       created = created.thenCombine(groupCredentials, (conflict, v) -> conflict)
           .thenCompose(conflict -> conflict.isPresent() ? CompletableFuture.completedFuture(conflict)
-              : registry.createDevices(group).toCompletableFuture());
+              : creations.then(tenant, () -> registry.createDevices(group).toCompletableFuture()));
     }
     // Each statement has the driver's own timeout; this only bounds a stuck call.
     java.util.Optional<String> conflict = await(created, STORAGE_WAIT.multipliedBy(

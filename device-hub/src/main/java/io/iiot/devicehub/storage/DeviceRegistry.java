@@ -199,18 +199,40 @@ public final class DeviceRegistry {
       b.addStatement(insertDeviceIfAbsent.bind(d.tenant(), d.deviceId(), d.profileId(), d.enabled(), d.via(),
           d.createdAt()));
     }
-    return session.executeAsync(b.build()).thenApply(rs -> {
+    return createOnce(b.build(), devices, CAS_ATTEMPTS);
+  }
+
+  /** Conditional batches sent again after a Paxos timeout (whose outcome is unknown). */
+  static final int CAS_ATTEMPTS = 3;
+
+  private CompletionStage<Optional<String>> createOnce(BatchStatement batch, List<Device> devices, int attempts) {
+    return session.executeAsync(batch).thenApply(rs -> {
       if (rs.wasApplied()) {
         return Optional.<String>empty();
       }
-      // Not applied: the rows returned are the existing ones.
+      // Not applied: the rows returned are the existing ones. If they carry this batch's creation time, they are
+      // this batch's own devices, committed by an attempt that timed out (a batch is applied whole or not at all).
+      String foreign = null;
       for (Row r : rs.currentPage()) {
         String id = r.getString("device_id");
-        if (id != null) {
-          return Optional.of(id);
+        Device mine = devices.stream().filter(d -> d.deviceId().equals(id)).findFirst().orElse(null);
+        boolean same = mine != null && r.getColumnDefinitions().contains("created_at")
+            && mine.createdAt().equals(r.getInstant("created_at"));
+        if (id != null && !same) {
+          foreign = id;
+          break;
         }
       }
-      return Optional.of(devices.get(0).deviceId());
+      return foreign == null && attempts < CAS_ATTEMPTS ? Optional.<String>empty()
+          : Optional.of(foreign != null ? foreign : devices.get(0).deviceId());
+    }).exceptionallyCompose(e -> {
+      Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+          ? e.getCause() : e;
+      if (attempts > 1 && cause instanceof com.datastax.oss.driver.api.core.servererrors.WriteTimeoutException t
+          && t.getWriteType() == com.datastax.oss.driver.api.core.servererrors.WriteType.CAS) {
+        return createOnce(batch, devices, attempts - 1);
+      }
+      return CompletableFuture.failedFuture(cause);
     });
   }
 
