@@ -45,8 +45,26 @@ public final class NodeBootstrap {
         List.of(new SiteRecord.Server(1, s.advertisedAddress(), KeyCodec.encode(keys.publicKey()), ifs)));
   }
 
-  /** Creates or updates the prefix handle. */
-  public static void ensurePrefixHandle(HandleSettings s, HandleStore store, SiteRecord site) throws Exception {
+  /**
+   * The stored site record names another server key than the configured one: clients that pinned the stored key
+   * (CT-signed answers, sessions) would be told to trust a new one. Refused unless re-keying is allowed.
+   */
+  public static final class SiteKeyMismatch extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    SiteKeyMismatch(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /**
+   * Creates or updates the prefix handle. Its {@code HS_SITE} is rewritten when the address or ports changed; when the
+   * stored record names another server key, only if {@code allowRekey} (config {@code handle.allow-rekey}).
+   *
+   * @throws SiteKeyMismatch the stored key differs and re-keying is not allowed; nothing was written
+   */
+  public static void ensurePrefixHandle(HandleSettings s, HandleStore store, SiteRecord site, boolean allowRekey)
+      throws Exception {
     String prefixHandle = Handles.prefixHandleOf(s.prefix());
     Optional<HandleRecord> existing = await(store.getFresh(prefixHandle));
     int now = (int) (System.currentTimeMillis() / 1000);
@@ -67,6 +85,17 @@ public final class NodeBootstrap {
     HandleValue oldSite = existing.get().values().stream().filter(v -> v.index() == SITE_INDEX).findFirst()
         .orElse(null);
     if (oldSite == null || !Arrays.equals(oldSite.data(), siteValue.data())) {
+      Optional<byte[]> storedKey = oldSite == null ? Optional.empty() : serverKey(oldSite.data());
+      byte[] configuredKey = site.servers().get(0).publicKey();
+      if (storedKey.isPresent() && !Arrays.equals(storedKey.get(), configuredKey)) {
+        String what = "the stored HS_SITE of " + prefixHandle + " names server key " + fingerprint(storedKey.get())
+            + " but the configured server key (" + s.serverKeyFile() + ") is " + fingerprint(configuredKey);
+        if (!allowRekey) {
+          throw new SiteKeyMismatch(what + "; refusing to re-key this node's site (clients trust the stored key): "
+              + "restore the key file, or set handle.allow-rekey=true to publish the new key");
+        }
+        LOG.warn("Re-keying: {}; handle.allow-rekey is set, HS_SITE rewritten with the new key", what);
+      }
       updates.add(siteValue);
     }
     if (s.adminSecret().isPresent()) {
@@ -82,6 +111,28 @@ public final class NodeBootstrap {
     if (!updates.isEmpty()) {
       await(store.putValues(prefixHandle, updates));
       LOG.info("Updated prefix handle {} ({} values)", prefixHandle, updates.size());
+    }
+  }
+
+  /** The key of the first server of a stored site record; empty when it has none or does not decode. */
+  private static Optional<byte[]> serverKey(byte[] siteRecord) {
+    try {
+      SiteRecord stored = SiteRecord.decode(siteRecord);
+      return stored.servers().isEmpty() || stored.servers().get(0).publicKey().length == 0 ? Optional.empty()
+          : Optional.of(stored.servers().get(0).publicKey());
+    } catch (io.iiot.resolver.transport.handle.HandleCodecException e) {
+      LOG.warn("The stored HS_SITE does not decode ({}); it is replaced", e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  /** The first 8 bytes of the key's SHA-256, in hex: enough to tell keys apart in a log or probe. */
+  private static String fingerprint(byte[] key) {
+    try {
+      return "sha256:" + java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+          .digest(key), 0, 8);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
   }
 

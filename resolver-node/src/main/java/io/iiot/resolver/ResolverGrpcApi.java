@@ -12,6 +12,7 @@ import io.iiot.resolver.api.IdentifierGrpcService;
 import io.iiot.resolver.api.PrefixAccess;
 import io.iiot.resolver.api.PrefixApplicationGrpcService;
 import io.iiot.resolver.api.PrefixApproval;
+import io.iiot.resolver.api.ResolutionGrpcService;
 import io.iiot.resolver.api.StatisticsGrpcService;
 import io.iiot.resolver.api.TemplateGrpcService;
 import io.iiot.resolver.api.UpstreamFilingSender;
@@ -42,23 +43,51 @@ import java.util.List;
  * Blocking start (token files, gRPC bind): call from the module's worker-thread start.
  */
 public final class ResolverGrpcApi {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ResolverGrpcApi.class);
   private final Vertx vertx;
   private final GrpcServer grpc;
   private final UpstreamFilingSender sender;
   private final StatisticsRecorder stats;
   private final long flushTimer;
+  private final long sweepTimer;
 
   private ResolverGrpcApi(Vertx vertx, GrpcServer grpc, UpstreamFilingSender sender, StatisticsRecorder stats,
-      long flushTimer) {
+      long flushTimer, long sweepTimer) {
     this.vertx = vertx;
     this.grpc = grpc;
     this.sender = sender;
     this.stats = stats;
     this.flushTimer = flushTimer;
+    this.sweepTimer = sweepTimer;
   }
 
+  /** Approvals interrupted half-way are completed now and then every {@code interval} (one sweep at a time). */
+  private static long startCompletionSweep(Vertx vertx, PrefixApproval approval, java.time.Duration interval) {
+    java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean();
+    Runnable sweep = () -> {
+      if (!running.compareAndSet(false, true)) {
+        return;
+      }
+      approval.completeInterrupted().onComplete(r -> {
+        running.set(false);
+        if (r.failed()) {
+          LOG.warn("Completing interrupted approvals failed ({}); next try in {}", r.cause().toString(), interval);
+        } else if (r.result() > 0) {
+          LOG.info("Completed {} approval(s) that had been interrupted half-way", r.result());
+        }
+      });
+    };
+    vertx.runOnContext(v -> sweep.run());
+    return vertx.setPeriodic(Math.max(1, interval.toMillis()), t -> sweep.run());
+  }
+
+  /**
+   * @param hierarchy the node's routing for ResolveHandle (the same decision the Handle protocol takes); null until
+   *     the hierarchy is attached
+   */
   public static ResolverGrpcApi start(ServiceContext ctx, HandleSettings settings, HandleStore store,
-      HandleRequestProcessor processor) throws Exception {
+      HandleRequestProcessor processor, java.util.function.Supplier<io.iiot.resolver.hierarchy.ReferralPoint> hierarchy)
+      throws Exception {
     ServiceConfig c = ctx.config();
     Vertx vertx = ctx.vertx();
     String keyspace = c.string("cassandra.keyspace");
@@ -92,7 +121,8 @@ public final class ResolverGrpcApi {
         new IdentifierGrpcService(registry, new RequestLog(ctx.session(), keyspace), access, stats),
         new EnterpriseGrpcService(enterprises, filings),
         new PrefixApplicationGrpcService(filings, enterprises, queue, approval, upstream),
-        new StatisticsGrpcService(statisticsStore, access)));
+        new StatisticsGrpcService(statisticsStore, access),
+        new ResolutionGrpcService(store, hierarchy, processor::homed, processor::resolved)));
     if (role.equals("top-level")) {
       services.add(new FilingReceiverGrpcService(new ReceivedFilings(ctx.session(), keyspace), store,
           settings.prefix()));
@@ -102,7 +132,8 @@ public final class ResolverGrpcApi {
         .map(s -> (BindableService) () -> ServerInterceptors.intercept(s, auth)).toList();
     GrpcServer grpc = GrpcServer.startFrom(ctx, authenticated);
     sender.start();
-    return new ResolverGrpcApi(vertx, grpc, sender, stats, flushTimer);
+    long sweepTimer = startCompletionSweep(vertx, approval, c.duration("filing.completion-sweep-interval"));
+    return new ResolverGrpcApi(vertx, grpc, sender, stats, flushTimer, sweepTimer);
   }
 
   public int port() {
@@ -111,6 +142,7 @@ public final class ResolverGrpcApi {
 
   public Future<Void> stop() {
     vertx.cancelTimer(flushTimer);
+    vertx.cancelTimer(sweepTimer);
     return sender.stop().compose(x -> stats.flush()).compose(x -> grpc.shutdownAsync(vertx, 10_000));
   }
 }

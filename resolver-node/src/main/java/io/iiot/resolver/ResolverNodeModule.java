@@ -29,6 +29,8 @@ import org.slf4j.LoggerFactory;
 public final class ResolverNodeModule implements ServiceModule {
   private static final Logger LOG = LoggerFactory.getLogger(ResolverNodeModule.class);
   private final HandleSettings settings;
+  private final boolean allowRekey;
+  private volatile String refusal;
   private Vertx vertx;
   private ResolverGrpcApi api;
   private HandleUdpServer udp;
@@ -38,13 +40,14 @@ public final class ResolverNodeModule implements ServiceModule {
   private HandleRequestProcessor processor;
   private long sweepTimer = -1;
   private final io.iiot.resolver.hierarchy.HierarchySettings hierarchySettings;
-  private io.iiot.resolver.hierarchy.transport.NodeHierarchy hierarchy;
+  private volatile io.iiot.resolver.hierarchy.transport.NodeHierarchy hierarchy;
 
   public ResolverNodeModule(ServiceConfig config) {
     // Validate this module's keys now, so a bad value stops the start before anything listens.
     config.string("grpc.host");
     config.port("grpc.port");
     settings = HandleSettings.from(config);
+    allowRekey = config.bool("handle.allow-rekey");
     hierarchySettings = io.iiot.resolver.hierarchy.HierarchySettings.from(config);
   }
 
@@ -56,19 +59,29 @@ public final class ResolverNodeModule implements ServiceModule {
       SiteRecord site = NodeBootstrap.siteRecord(settings, keys, settings.port());
       store = new HandleStore(context.session(), context.config().string("cassandra.keyspace"), settings.cacheSize(),
           settings.cacheMaxAge());
-      NodeBootstrap.ensurePrefixHandle(settings, store, site);
+      try {
+        NodeBootstrap.ensurePrefixHandle(settings, store, site, allowRekey);
+      } catch (NodeBootstrap.SiteKeyMismatch e) {
+        // Up (live, /metrics) but not ready and serving nothing: an operator reads the reason on /health/ready.
+        refusal = e.getMessage();
+        LOG.error("Not serving: {}", refusal);
+        context.ops().addReadinessCheck("handle-site-key", 1_000, () -> Future.failedFuture(refusal));
+        return Future.succeededFuture();
+      }
       AuthState auth = new AuthState(settings.challengeTimeout().toMillis(), settings.sessionTimeout().toMillis(),
           100_000, settings.maxSessions());
       sweepTimer = vertx.setPeriodic(5_000, t -> auth.sweep());
       processor = new HandleRequestProcessor(vertx, store, auth, keys, settings.prefix(), site,
           settings.maxInFlight());
-      HandleJsonApi jsonApi = new HandleJsonApi(vertx, store, processor, settings.httpInsecureAuth());
+      HandleJsonApi jsonApi = new HandleJsonApi(vertx, store, processor, settings.httpInsecureAuth(),
+          () -> hierarchy == null ? null : hierarchy.referralPoint());
       jsonApi.mount(context.ops().router());
       https = new HttpsApiServer(vertx, HttpsApiServer.Settings.from(context.config()));
       Future<Void> httpsListening = https.start(jsonApi);
       udp = new HandleUdpServer(vertx, processor);
       tcp = new HandleTcpServer(vertx, processor, settings.tcpIdleTimeout());
-      api = ResolverGrpcApi.start(context, settings, store, processor);
+      api = ResolverGrpcApi.start(context, settings, store, processor,
+          () -> hierarchy == null ? null : hierarchy.referralPoint());
       return io.iiot.resolver.hierarchy.transport.NodeHierarchy.attach(vertx, hierarchySettings, store, processor,
               settings.prefix(), context.registry()).onSuccess(h -> hierarchy = h)
           .compose(h -> udp.listen(settings.host(), settings.port()))
@@ -79,6 +92,11 @@ public final class ResolverNodeModule implements ServiceModule {
     } catch (Exception e) {
       return Future.failedFuture(e);
     }
+  }
+
+  /** Why the node refused to serve (its site key check), or null when it serves. */
+  public String refusal() {
+    return refusal;
   }
 
   /** The store (tests). */

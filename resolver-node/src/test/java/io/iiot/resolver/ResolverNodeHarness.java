@@ -88,6 +88,9 @@ public final class ResolverNodeHarness implements AutoCloseable {
     env.put("AUTH_OPERATOR_TOKEN_FILE", dataDir.resolve("secrets/resolver-operator.token").toString());
     env.put("AUTH_SERVICE_TOKEN_FILE", dataDir.resolve("secrets/resolver-service.token").toString());
     env.put("CASSANDRA_KEYSPACE", keyspace);
+    // every start makes a new server key in a new data directory, while keyspaces outlive a test (restarts, shared
+    // keyspaces): tests re-key unless they check the refusal (NodeBootstrapTest)
+    env.put("HANDLE_ALLOW_REKEY", "true");
     env.putAll(extraEnv);
     ServiceConfig config = ServiceConfig.load("resolver-node", env);
     Vertx vertx = Vertx.vertx();

@@ -36,6 +36,9 @@ import java.util.function.Supplier;
  *       when it gave one; HS_ADMIN (101) naming the node admin {@code 300:0.NA/<node prefix>};
  *   <li>queue the filing report for the upstream top-level node (id {@code filing-<application id>}: queued once).
  * </ol>
+ *
+ * An approval interrupted after step 2 (APPROVED, but steps 3-5 not all done) is also completed without the operator:
+ * {@link #completeInterrupted()} runs at start and periodically ({@code filing.completion-sweep-interval}).
  */
 public final class PrefixApproval {
   private static final int MAX_PROBES = 10_000;
@@ -92,6 +95,40 @@ public final class PrefixApproval {
         }
         return complete(s, prefix, now);
       });
+    });
+  }
+
+  /**
+   * Completes every APPROVED application whose filing report is not queued: steps 3-5 run in order, so a queued
+   * report means the earlier steps were done (and a prefix handle deleted later on purpose is not brought back).
+   * Idempotent, safe beside a running approval and on several replicas (every step is). The future holds how many
+   * were completed.
+   */
+  public Future<Integer> completeInterrupted() {
+    return sweep("", 0);
+  }
+
+  private static final int SWEEP_PAGE = 200;
+
+  private Future<Integer> sweep(String after, int completed) {
+    return filings.ids(null, after, SWEEP_PAGE).compose(ids -> {
+      Future<Integer> page = Future.succeededFuture(completed);
+      for (String id : ids) {
+        page = page.compose(n -> completeIfInterrupted(id).map(done -> done ? n + 1 : n));
+      }
+      return ids.size() < SWEEP_PAGE ? page : page.compose(n -> sweep(ids.get(ids.size() - 1), n));
+    });
+  }
+
+  private Future<Boolean> completeIfInterrupted(String applicationId) {
+    return filings.get(applicationId).compose(stored -> {
+      if (stored.isEmpty() || stored.get().application().state() != PrefixApplication.State.APPROVED
+          || stored.get().application().prefix().isEmpty()) {
+        return Future.succeededFuture(false);
+      }
+      FilingStore.Stored s = stored.get();
+      return queue.get(reportId(applicationId)).compose(report -> report.isPresent() ? Future.succeededFuture(false)
+          : complete(s, s.application().prefix(), s.updateTime()).map(true));
     });
   }
 

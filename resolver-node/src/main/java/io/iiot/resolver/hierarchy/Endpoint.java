@@ -12,15 +12,23 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * One server's Handle query interface over UDP, as a site record names it.
+ * One server's Handle query interfaces, as a site record names them: UDP first, TCP when a UDP answer cannot be
+ * used (CNRI's resolver order).
  *
+ * @param port the UDP query port, -1 when the server has none
  * @param publicKey the server's key from the site record (empty when it has none)
+ * @param tcpPort the TCP query port, -1 when the server has none
  */
-public record Endpoint(String host, int port, byte[] publicKey) {
+public record Endpoint(String host, int port, byte[] publicKey, int tcpPort) {
 
-  /** {@code host:port}: the identity used for loop detection. */
+  /** A UDP-only endpoint. */
+  public Endpoint(String host, int port, byte[] publicKey) {
+    this(host, port, publicKey, -1);
+  }
+
+  /** {@code host:port} (the UDP port, else the TCP one): the identity used for loop detection. */
   public String key() {
-    return host + ":" + port;
+    return host + ":" + (port > 0 ? port : tcpPort);
   }
 
   @Override
@@ -38,13 +46,37 @@ public record Endpoint(String host, int port, byte[] publicKey) {
       return Optional.empty();
     }
     SiteRecord.Server s = servers.get(servers.size() == 1 ? 0 : serverNumber(site, handle));
+    int udp = -1;
+    int tcp = -1;
     for (SiteRecord.Interface i : s.interfaces()) {
       boolean query = i.type() == SiteRecord.QUERY || i.type() == SiteRecord.ADMIN_AND_QUERY;
-      if (query && i.protocol() == SiteRecord.UDP) {
-        return address(s.address()).map(h -> new Endpoint(h, i.port(), s.publicKey()));
+      if (query && i.protocol() == SiteRecord.UDP && udp < 0) {
+        udp = i.port();
+      } else if (query && i.protocol() == SiteRecord.TCP && tcp < 0) {
+        tcp = i.port();
       }
     }
-    return Optional.empty();
+    if (udp < 0 && tcp < 0) {
+      return Optional.empty();
+    }
+    int u = udp;
+    int t = tcp;
+    return address(s.address()).map(h -> new Endpoint(h, u, s.publicKey(), t));
+  }
+
+  /** The Handle interfaces (UDP, TCP) of every server of {@code site}, as {@code host:port/udp} or {@code /tcp}. */
+  public static List<String> interfaces(SiteRecord site) {
+    List<String> out = new java.util.ArrayList<>();
+    for (SiteRecord.Server s : site.servers()) {
+      Optional<String> host = address(s.address());
+      for (SiteRecord.Interface i : s.interfaces()) {
+        if (host.isPresent() && i.type() != SiteRecord.OUT_OF_SERVICE
+            && (i.protocol() == SiteRecord.UDP || i.protocol() == SiteRecord.TCP)) {
+          out.add(host.get() + ":" + i.port() + (i.protocol() == SiteRecord.UDP ? "/udp" : "/tcp"));
+        }
+      }
+    }
+    return out;
   }
 
   /** Whether two site records name a common server: same public key, or same address and port (a node's own site). */

@@ -103,7 +103,7 @@ public final class HierarchyService implements ReferralPoint {
     if ((q.opFlags() & ResponseCodes.FLAG_REC) != 0 && settings.recursionEnabled()) {
       HandleExchange.Request forward = new HandleExchange.Request(q.asked(), q.indexes(), q.types(),
           q.opFlags() & FORWARDED_FLAGS, q.recursionCount());
-      return recursion.resolve(forward, sites, (q.opFlags() & ResponseCodes.FLAG_AT) == 0)
+      return recursion.resolve(forward, sites, values, (q.opFlags() & ResponseCodes.FLAG_AT) == 0)
           .map(a -> answer(q, a));
     }
     if ((q.opFlags() & ResponseCodes.FLAG_DNRF) != 0) {

@@ -11,6 +11,10 @@ import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import io.iiot.resolver.v1.Handle;
+import io.iiot.resolver.v1.HandleReferral;
+import io.iiot.resolver.v1.ResolveHandleRequest;
+import io.iiot.resolver.v1.ResolverServiceGrpc;
 import net.handle.hdllib.AbstractMessage;
 import net.handle.hdllib.AbstractResponse;
 import net.handle.hdllib.AdminRecord;
@@ -329,6 +333,233 @@ class HierarchyTreeTest {
         top.handlePort);
     assertThat(r.responseCode).isEqualTo(AbstractMessage.RC_RECURSION_COUNT_TOO_HIGH);
     assertThat(Util.decodeString(((ErrorResponse) r).message)).contains("depth limit 8");
+  }
+
+  @Test
+  void grpcResolveHandleAnswersWhatTheHandleProtocolAnswersAndReferralsNameWhereToGo() throws Exception {
+    io.grpc.ManagedChannel topCh = channel(top);
+    io.grpc.ManagedChannel entCh = channel(enterprise);
+    try {
+      var atTop = ResolverNodeHarness.as(ResolverServiceGrpc.newBlockingStub(topCh), top.operatorToken());
+      var atEnterprise = ResolverNodeHarness.as(ResolverServiceGrpc.newBlockingStub(entCh),
+          enterprise.serviceToken());
+
+      // at the node holding it: the values CNRI's client gets over the Handle protocol, same filters
+      HandleValue[] overHandle = ((ResolutionResponse) via(enterpriseSite).processRequest(new ResolutionRequest(
+          Util.encodeString(CNC), new byte[][] {Util.encodeString("URL")}, null, null))).getHandleValues();
+      Handle h = atEnterprise.resolveHandle(ResolveHandleRequest.newBuilder().setHandle(CNC).addTypes("url").build());
+      assertThat(h.getHandle()).isEqualTo(CNC);
+      assertThat(h.getValuesList()).extracting(v -> v.getIndex() + " " + v.getType() + " " + v.getData()
+          .toStringUtf8() + " " + v.getTtlSeconds()).containsExactly(overHandle[0].getIndex() + " "
+          + overHandle[0].getTypeAsString() + " " + overHandle[0].getDataAsString() + " " + overHandle[0].getTTL());
+      // index filter, union with types as in the Handle protocol; HS_ADMIN is public, HS_SECKEY never shown
+      Handle byIndex = atEnterprise.resolveHandle(ResolveHandleRequest.newBuilder().setHandle(CNC).addIndexes(100)
+          .build());
+      assertThat(byIndex.getValuesList()).extracting(v -> v.getType()).containsExactly("HS_ADMIN");
+      assertThat(atEnterprise.resolveHandle(ResolveHandleRequest.newBuilder().setHandle(CNC).addTypes("NOPE")
+          .build()).getValuesList()).isEmpty();
+      assertThat(atEnterprise.resolveHandle(ResolveHandleRequest.newBuilder().setHandle("0.NA/88.101.5")
+          .addTypes("HS_SECKEY").build()).getValuesList()).isEmpty();
+
+      // not found, bad handle, bad index
+      assertThat(grpcError(() -> atEnterprise.resolveHandle(ResolveHandleRequest.newBuilder()
+          .setHandle("88.101.5/NOPE").build()))).isEqualTo("NOT_FOUND HANDLE_NOT_FOUND");
+      io.grpc.StatusRuntimeException bad = org.junit.jupiter.api.Assertions.assertThrows(
+          io.grpc.StatusRuntimeException.class, () -> atEnterprise.resolveHandle(ResolveHandleRequest.newBuilder()
+              .setHandle("88.101.5/").build()));
+      assertThat(bad.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT);
+      assertThat(detail(bad, com.google.rpc.BadRequest.class).getFieldViolations(0).getField()).isEqualTo("handle");
+      assertThat(grpcError(() -> atEnterprise.resolveHandle(ResolveHandleRequest.newBuilder().setHandle(CNC)
+          .addIndexes(0).build()))).isEqualTo("INVALID_ARGUMENT INVALID_FIELDS");
+      // authenticated like every call
+      assertThat(grpcError(() -> ResolverServiceGrpc.newBlockingStub(entCh).resolveHandle(ResolveHandleRequest
+          .newBuilder().setHandle(CNC).build()))).isEqualTo("UNAUTHENTICATED CREDENTIALS_MISSING");
+
+      // at the top, not recursive: the referral the Handle protocol gives (302 with 0.NA/88.101's HS_SITE)
+      long[] marks = marks();
+      io.grpc.StatusRuntimeException referral = org.junit.jupiter.api.Assertions.assertThrows(
+          io.grpc.StatusRuntimeException.class, () -> atTop.resolveHandle(ResolveHandleRequest.newBuilder()
+              .setHandle(CNC).build()));
+      assertThat(referral.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.FAILED_PRECONDITION);
+      HandleReferral where = detail(referral, HandleReferral.class);
+      assertThat(where.getResponseCode()).isEqualTo(302);
+      assertThat(where.getServiceHandle()).isEqualTo("0.NA/88.101");
+      assertThat(where.getValuesList()).extracting(v -> v.getType()).contains("HS_SITE");
+      assertThat(where.getServersList()).contains("127.0.0.1:" + secondary.handlePort + "/udp",
+          "127.0.0.1:" + secondary.handlePort + "/tcp");
+      assertThat(detail(referral, com.google.rpc.ErrorInfo.class).getReason()).isEqualTo("HANDLE_REFERRAL");
+      assertThat(referral.getStatus().getDescription()).contains("127.0.0.1:" + secondary.handlePort);
+      assertThat(path(top, marks[0])).containsExactly(step(CNC, "REFER-302", secondary, 302));
+
+      // recursive: resolved through the secondary and the enterprise node, as over the Handle protocol
+      long[] m2 = marks();
+      Handle recursed = atTop.resolveHandle(ResolveHandleRequest.newBuilder().setHandle("88.101.5/cnc-0001")
+          .addTypes("URL").setRecursive(true).build());
+      assertThat(recursed.getHandle()).isEqualTo("88.101.5/cnc-0001");
+      assertThat(recursed.getValuesList()).extracting(v -> v.getData().toStringUtf8()).containsExactly(URL);
+      assertThat(path(top, m2[0])).containsExactly(step("88.101.5/cnc-0001", "RECURSE", secondary, 302),
+          step("88.101.5/cnc-0001", "RECURSE", enterprise, 1));
+      assertThat(grpcError(() -> atTop.resolveHandle(ResolveHandleRequest.newBuilder().setHandle("88.101.5/NOPE")
+          .setRecursive(true).build()))).isEqualTo("NOT_FOUND HANDLE_NOT_FOUND");
+      // the root of the tree has nowhere to send 99.1
+      assertThat(grpcError(() -> atTop.resolveHandle(ResolveHandleRequest.newBuilder().setHandle("99.1/X")
+          .setRecursive(true).build()))).isEqualTo("FAILED_PRECONDITION NOT_RESPONSIBLE");
+    } finally {
+      topCh.shutdownNow();
+      entCh.shutdownNow();
+    }
+  }
+
+  @Test
+  void recursionFollowsServiceHandlesAndFallsBackToTcpWhenUdpBringsNoAnswer() throws Exception {
+    // 88.101.5.1 is delegated by the secondary through a service handle (HS_SERV) whose HS_SITE is the enterprise's
+    String service = "88.101/SVC-ENT";
+    create(secondarySite, "0.NA/88.101", service, new HandleValue(1, "HS_SITE",
+        Encoder.encodeSiteInfoRecord(enterpriseSite)), admin("0.NA/88.101"));
+    create(secondarySite, "0.NA/88.101", "0.NA/88.101.5.1", new HandleValue(1, "HS_SERV",
+        Util.encodeString(service)), admin("0.NA/88.101"));
+    String viaService = "88.101.5.1/SERV-1";
+    enterpriseValue(viaService, "https://factory.example/serv/1");
+
+    // from the top: the secondary refers with HS_SERV; the top resolves the service handle there, then goes on
+    long[] marks = marks();
+    AbstractResponse r = via(topSite).processRequest(request(viaService));
+    assertThat(r.responseCode).as(r.toString()).isEqualTo(AbstractMessage.RC_SUCCESS);
+    assertThat(((ResolutionResponse) r).getHandleValues()[0].getDataAsString())
+        .isEqualTo("https://factory.example/serv/1");
+    assertThat(path(top, marks[0])).containsExactly(step(viaService, "RECURSE", secondary, 302),
+        step(service, "RECURSE", secondary, 1), step(viaService, "RECURSE", enterprise, 1));
+    // at the secondary itself the service handle is in its own storage
+    long[] m2 = marks();
+    assertThat(via(secondarySite).processRequest(request(viaService)).responseCode)
+        .isEqualTo(AbstractMessage.RC_SUCCESS);
+    assertThat(path(secondary, m2[1])).containsExactly(step(service, "SERVICE-LOCAL", null, 1),
+        step(viaService, "RECURSE", enterprise, 1));
+    // without recursion CNRI's client follows the same 302 (HS_SERV) itself
+    ResolutionRequest referred = request(viaService);
+    referred.recursive = false;
+    assertThat(via(secondarySite).processRequest(referred).responseCode).isEqualTo(AbstractMessage.RC_SUCCESS);
+
+    // 88.101.5.2: a site record whose UDP port answers nothing; the enterprise's TCP interface does
+    int deadUdp = EmbeddedCassandraExtension.freePort();
+    SiteInfo udpDead = Encoder.decodeSiteInfoRecord(Encoder.encodeSiteInfoRecord(enterpriseSite), 0);
+    for (net.handle.hdllib.ServerInfo server : udpDead.servers) {
+      for (int i = 0; i < server.interfaces.length; i++) {
+        if (server.interfaces[i].protocol == net.handle.hdllib.Interface.SP_HDL_UDP) {
+          server.interfaces[i] = new net.handle.hdllib.Interface(server.interfaces[i].type,
+              net.handle.hdllib.Interface.SP_HDL_UDP, deadUdp);
+        }
+      }
+    }
+    create(secondarySite, "0.NA/88.101", "0.NA/88.101.5.2", new HandleValue(1, "HS_SITE",
+        Encoder.encodeSiteInfoRecord(udpDead)), admin("0.NA/88.101"));
+    String viaTcp = "88.101.5.2/TCP-1";
+    enterpriseValue(viaTcp, "https://factory.example/tcp/1");
+    long[] m3 = marks();
+    AbstractResponse overTcp = via(secondarySite).processRequest(request(viaTcp));
+    assertThat(overTcp.responseCode).as(overTcp.toString()).isEqualTo(AbstractMessage.RC_SUCCESS);
+    assertThat(((ResolutionResponse) overTcp).getHandleValues()[0].getDataAsString())
+        .isEqualTo("https://factory.example/tcp/1");
+    assertThat(path(secondary, m3[1])).containsExactly(step(viaTcp, "RECURSE", "127.0.0.1:" + deadUdp, 1));
+    assertThat(path(enterprise, m3[2])).containsExactly(step(viaTcp, "LOCAL", null, 0));
+  }
+
+  @Test
+  void adminAndHttpRequestsForADelegatedPrefixAreReferredWhereItLives() throws Exception {
+    // Handle admin at the secondary for a handle of the enterprise node: the service referral (302) a resolution
+    // gets, with 0.NA/88.101.5's HS_SITE, before any challenge
+    String fresh = "88.101.5/ADMIN-" + System.nanoTime();
+    SecretKeyAuthenticationInfo auth = new SecretKeyAuthenticationInfo(Util.encodeString("0.NA/88.101.5"), 300,
+        ResolverNodeHarness.SECRET.getBytes(StandardCharsets.UTF_8));
+    CreateHandleRequest create = new CreateHandleRequest(Util.encodeString(fresh), new HandleValue[] {
+        new HandleValue(1, "URL", "https://factory.example/admin/1"), admin("0.NA/88.101.5")}, auth);
+    AbstractResponse referral = new HandleResolver().sendHdlTcpRequest(create, InetAddress.getLoopbackAddress(),
+        secondary.handlePort);
+    assertThat(referral.responseCode).as(referral.toString()).isEqualTo(AbstractMessage.RC_SERVICE_REFERRAL);
+    net.handle.hdllib.ServiceReferralResponse srr = (net.handle.hdllib.ServiceReferralResponse) referral;
+    assertThat(Util.decodeString(srr.handle)).isEqualTo("0.NA/88.101.5");
+    assertThat(Encoder.decodeSiteInfoRecord(srr.getHandleValues()[0].getData(), 0).servers[0].interfaces[0].port)
+        .isEqualTo(enterprise.handlePort);
+
+    // CNRI's client, told that 88.101.5 is administered at the secondary, follows the referral and creates it there
+    SimpleConfiguration c = new SimpleConfiguration();
+    c.setGlobalSites(new SiteInfo[] {secondarySite});
+    c.setLocalSites("0.NA/88.101.5", new SiteInfo[] {secondarySite});
+    HandleResolver admin = new HandleResolver();
+    admin.setConfiguration(c);
+    admin.setCache(null);
+    admin.setCertifiedCache(null);
+    CreateHandleRequest again = new CreateHandleRequest(Util.encodeString(fresh), new HandleValue[] {
+        new HandleValue(1, "URL", "https://factory.example/admin/1"), admin("0.NA/88.101.5")}, auth);
+    AbstractResponse created = admin.processRequest(again);
+    assertThat(created.responseCode).as(created.toString()).isEqualTo(AbstractMessage.RC_SUCCESS);
+    assertThat(enterprise.module.store().getFresh(fresh).toCompletionStage().toCompletableFuture()
+        .get(10, java.util.concurrent.TimeUnit.SECONDS)).isPresent();
+    assertThat(secondary.module.store().getFresh(fresh).toCompletionStage().toCompletableFuture()
+        .get(10, java.util.concurrent.TimeUnit.SECONDS)).isEmpty();
+
+    // HTTP JSON at the secondary: GET resolves through the hierarchy as a handle.net proxy would
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    String base = "http://127.0.0.1:" + secondary.httpPort + "/api/handles/";
+    java.net.http.HttpResponse<String> got = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+        base + CNC + "?type=URL")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(got.statusCode()).as(got.body()).isEqualTo(200);
+    io.vertx.core.json.JsonObject body = new io.vertx.core.json.JsonObject(got.body());
+    assertThat(body.getInteger("responseCode")).isEqualTo(1);
+    assertThat(body.getJsonArray("values").getJsonObject(0).getJsonObject("data").getString("value")).isEqualTo(URL);
+    // ... or, asked not to recurse, says where to go
+    java.net.http.HttpResponse<String> referred = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+        base + CNC + "?recursive=false")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(referred.statusCode()).isEqualTo(400);
+    io.vertx.core.json.JsonObject where = new io.vertx.core.json.JsonObject(referred.body());
+    assertThat(where.getInteger("responseCode")).isEqualTo(302);
+    assertThat(where.getJsonObject("referral").getString("serviceHandle")).isEqualTo("0.NA/88.101.5");
+    assertThat(where.getJsonObject("referral").getJsonArray("servers").getList())
+        .contains("127.0.0.1:" + enterprise.handlePort + "/udp");
+    assertThat(where.getJsonObject("referral").getJsonArray("values").getJsonObject(0).getString("type"))
+        .isEqualTo("HS_SITE");
+    // writes are referred before any authentication
+    for (String method : List.of("PUT", "DELETE")) {
+      java.net.http.HttpResponse<String> write = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+          base + fresh)).method(method, java.net.http.HttpRequest.BodyPublishers.ofString(
+              "[{\"index\":1,\"type\":\"URL\",\"data\":\"https://x/\"}]")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(write.statusCode()).as(method + " " + write.body()).isEqualTo(400);
+      assertThat(new io.vertx.core.json.JsonObject(write.body()).getInteger("responseCode")).isEqualTo(302);
+    }
+  }
+
+  /** A handle written straight into the enterprise node's storage (its prefix handle is not the point here). */
+  static void enterpriseValue(String handle, String url) throws Exception {
+    enterprise.module.store().create(handle, List.of(io.iiot.resolver.domain.HandleValue.of(1, "URL", url)))
+        .toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  static io.grpc.ManagedChannel channel(ResolverNodeHarness node) {
+    return io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", node.grpcPort())
+        .usePlaintext().build();
+  }
+
+  /** "CODE REASON" of a failed call (ErrorInfo reason). */
+  static String grpcError(Runnable call) {
+    io.grpc.StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(
+        io.grpc.StatusRuntimeException.class, call::run);
+    return e.getStatus().getCode() + " " + detail(e, com.google.rpc.ErrorInfo.class).getReason();
+  }
+
+  static <T extends com.google.protobuf.Message> T detail(io.grpc.StatusRuntimeException e, Class<T> type) {
+    com.google.rpc.Status s = io.grpc.protobuf.StatusProto.fromThrowable(e);
+    assertThat(s).as("status details of " + e).isNotNull();
+    for (com.google.protobuf.Any d : s.getDetailsList()) {
+      if (d.is(type)) {
+        try {
+          return d.unpack(type);
+        } catch (com.google.protobuf.InvalidProtocolBufferException x) {
+          throw new IllegalStateException(x);
+        }
+      }
+    }
+    throw new AssertionError("no " + type.getSimpleName() + " in " + s);
   }
 
   // ---------------------------------------------------------------- helpers

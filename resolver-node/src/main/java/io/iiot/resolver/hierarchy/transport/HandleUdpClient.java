@@ -77,31 +77,61 @@ public final class HandleUdpClient implements HandleExchange {
 
   @Override
   public Future<Reply> resolve(Endpoint to, Request r) {
+    if (to.port() <= 0) {
+      return Future.failedFuture(new NoInterface(to + " has no UDP query interface"));
+    }
+    return exchange(to.host(), to.port(), ResponseCodes.OC_RESOLUTION, r.opFlags(), r.recursionCount(),
+        resolutionBody(r)).map(HandleUdpClient::reply);
+  }
+
+  @Override
+  public Future<SiteRecord> siteInfo(String host, int port) {
+    return exchange(host, port, ResponseCodes.OC_GET_SITE_INFO, 0, 0, siteInfoBody())
+        .compose(m -> siteRecord(m, host, port));
+  }
+
+  /** The server has no interface for this transport: try the next one. */
+  static final class NoInterface extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    NoInterface(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  static byte[] resolutionBody(Request r) {
     BufWriter body = new BufWriter(64 + r.handle().length() * 3).utf8(r.handle()).int4(r.indexes().length);
     for (int i : r.indexes()) {
       body.int4(i);
     }
     body.int4(r.types().size());
     r.types().forEach(body::utf8);
-    return exchange(to.host(), to.port(), ResponseCodes.OC_RESOLUTION, r.opFlags(), r.recursionCount(),
-        body.toByteArray()).map(HandleUdpClient::reply);
+    return body.toByteArray();
   }
 
-  @Override
-  public Future<SiteRecord> siteInfo(String host, int port) {
-    return exchange(host, port, ResponseCodes.OC_GET_SITE_INFO, 0, 0, new BufWriter(8).utf8("/").toByteArray())
-        .compose(m -> {
-          if (m.responseCode() != ResponseCodes.RC_SUCCESS) {
-            return Future.failedFuture("GET_SITEINFO at " + host + ":" + port + " answered " + m.responseCode());
-          }
-          try {
-            BufReader b = m.body();
-            skipDigest(m, b);
-            return Future.succeededFuture(SiteRecord.decode(b.raw(b.remaining())));
-          } catch (HandleCodecException e) {
-            return Future.failedFuture(e);
-          }
-        });
+  static byte[] siteInfoBody() {
+    return new BufWriter(8).utf8("/").toByteArray();
+  }
+
+  /** Header + body + empty credential of a request (no envelope). */
+  static byte[] message(int opCode, int flags, int recursionCount, byte[] body) {
+    int expiration = (int) (System.currentTimeMillis() / 1000) + 12 * 3600;
+    return new BufWriter(Limits.HEADER_SIZE + body.length + 4).int4(opCode).int4(0).int4(flags)
+        .u16(0xFFFF).u8(Math.min(255, recursionCount)).u8(0).int4(expiration).int4(body.length).raw(body).int4(0)
+        .toByteArray();
+  }
+
+  static Future<SiteRecord> siteRecord(Message m, String host, int port) {
+    if (m.responseCode() != ResponseCodes.RC_SUCCESS) {
+      return Future.failedFuture("GET_SITEINFO at " + host + ":" + port + " answered " + m.responseCode());
+    }
+    try {
+      BufReader b = m.body();
+      skipDigest(m, b);
+      return Future.succeededFuture(SiteRecord.decode(b.raw(b.remaining())));
+    } catch (HandleCodecException e) {
+      return Future.failedFuture(e);
+    }
   }
 
   private Future<Message> exchange(String host, int port, int opCode, int flags, int recursionCount, byte[] body) {
@@ -109,10 +139,7 @@ public final class HandleUdpClient implements HandleExchange {
       inFlight.decrementAndGet();
       return Future.failedFuture(new Busy());
     }
-    int expiration = (int) (System.currentTimeMillis() / 1000) + 12 * 3600;
-    BufWriter msg = new BufWriter(Limits.HEADER_SIZE + body.length + 4).int4(opCode).int4(0).int4(flags)
-        .u16(0xFFFF).u8(Math.min(255, recursionCount)).u8(0).int4(expiration).int4(body.length).raw(body).int4(0);
-    byte[] m = msg.toByteArray();
+    byte[] m = message(opCode, flags, recursionCount, body);
     int requestId;
     Pending p;
     do {
@@ -206,7 +233,7 @@ public final class HandleUdpClient implements HandleExchange {
   }
 
   /** Skips a request digest at the start of a body (RD set): hash code, then a digest of the code's length. */
-  private static void skipDigest(Message m, BufReader b) throws HandleCodecException {
+  static void skipDigest(Message m, BufReader b) throws HandleCodecException {
     if (!m.flag(ResponseCodes.FLAG_RD)) {
       return;
     }
@@ -219,7 +246,7 @@ public final class HandleUdpClient implements HandleExchange {
     }
   }
 
-  private static Reply reply(Message m) {
+  static Reply reply(Message m) {
     try {
       BufReader b = m.body();
       skipDigest(m, b);

@@ -17,17 +17,21 @@ import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * A node's hierarchy part put together: the UDP client it resolves other nodes with, the router over its stored
- * prefix handles, recursion with its answer cache, attached to the Handle request dispatch.
+ * A node's hierarchy part put together: the UDP client it resolves other nodes with (TCP when UDP cannot answer),
+ * the router over its stored prefix handles, recursion with its answer cache, attached to the Handle request
+ * dispatch.
  */
 public final class NodeHierarchy {
   private final HierarchySettings settings;
   private final HandleUdpClient client;
+  private final HandleTcpClient tcp;
   private final HierarchyService service;
 
-  private NodeHierarchy(HierarchySettings settings, HandleUdpClient client, HierarchyService service) {
+  private NodeHierarchy(HierarchySettings settings, HandleUdpClient client, HandleTcpClient tcp,
+      HierarchyService service) {
     this.settings = settings;
     this.client = client;
+    this.tcp = tcp;
     this.service = service;
   }
 
@@ -38,15 +42,17 @@ public final class NodeHierarchy {
   public static Future<NodeHierarchy> attach(Vertx vertx, HierarchySettings s, HandleStore store,
       HandleRequestProcessor processor, String nodePrefix, MeterRegistry registry) {
     HandleUdpClient client = new HandleUdpClient(vertx, s.requestTimeout().toMillis(), s.maxInFlight());
+    HandleTcpClient tcp = new HandleTcpClient(vertx, s.requestTimeout().toMillis(), s.maxInFlight());
+    FallbackExchange exchange = new FallbackExchange(client, tcp);
     HierarchyStats stats = new HierarchyStats();
     register(registry, stats);
     ReferralRouter router = ReferralRouter.cached(store, nodePrefix, processor::site, s.prefixCacheMaxAge());
-    RecursiveResolver recursion = new RecursiveResolver(client, processor::site, s.maxDepth(),
-        new AnswerCache(s.cacheSize(), s.cacheMaxAge(), s.negativeTtl()), stats);
-    HierarchyService service = new HierarchyService(s, router, recursion, client, stats);
+    RecursiveResolver recursion = new RecursiveResolver(exchange, processor::site, s.maxDepth(),
+        new AnswerCache(s.cacheSize(), s.cacheMaxAge(), s.negativeTtl()), stats, store::get);
+    HierarchyService service = new HierarchyService(s, router, recursion, exchange, stats);
     return client.start().map(x -> {
       processor.referralPoint(service);
-      return new NodeHierarchy(s, client, service);
+      return new NodeHierarchy(s, client, tcp, service);
     });
   }
 
@@ -71,11 +77,16 @@ public final class NodeHierarchy {
     return settings;
   }
 
+  /** The routing decision the Handle dispatch takes, for the node's other interfaces (gRPC, HTTP JSON). */
+  public io.iiot.resolver.hierarchy.ReferralPoint referralPoint() {
+    return service;
+  }
+
   public HierarchyStats stats() {
     return service.stats();
   }
 
   public Future<Void> close() {
-    return client.close();
+    return client.close().compose(x -> tcp.close());
   }
 }

@@ -340,6 +340,23 @@ public final class HandleRequestProcessor {
     if (!homed(handle)) {
       return one(error(ctx, op.opCode(), RC_SERVER_NOT_RESP, NOT_HERE));
     }
+    // A handle under a prefix delegated elsewhere: the same referral a resolution gets (302 with the prefix handle's
+    // HS_SITE/HS_SERV, which CNRI's client follows for admin requests too). Never recursion: administration is done
+    // where the handle lives. Prefix handles homed here are administered here.
+    io.iiot.resolver.hierarchy.ReferralPoint rp = referralPoint;
+    if (rp != null && op.opCode() != OC_RESOLUTION && !Handles.isPrefixHandle(handle)) {
+      return rp.route(new io.iiot.resolver.hierarchy.ReferralPoint.Query(handle, handleOf(op), new int[0],
+          List.of(), op.flags() & ~FLAG_REC, ctx.m().recursionCount())).compose(d -> {
+            if (d.local()) {
+              return adminHere(ctx, op, handle);
+            }
+            return one(reply(ctx, op.opCode(), d.responseCode(), d.body()));
+          });
+    }
+    return adminHere(ctx, op, handle);
+  }
+
+  private Future<List<Response>> adminHere(Ctx ctx, AdminOp op, String handle) {
     return precheck(op, handle).compose(rc -> {
       if (rc != RC_SUCCESS) {
         return one(error(ctx, op.opCode(), rc, ""));

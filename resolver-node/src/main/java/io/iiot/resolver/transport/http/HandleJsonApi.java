@@ -3,6 +3,8 @@ package io.iiot.resolver.transport.http;
 import io.iiot.resolver.domain.HandleValue;
 import io.iiot.resolver.domain.Handles;
 import io.iiot.resolver.domain.ValueFilter;
+import io.iiot.resolver.hierarchy.DecisionBody;
+import io.iiot.resolver.hierarchy.ReferralPoint;
 import io.iiot.resolver.storage.HandleStore;
 import io.iiot.resolver.transport.handle.HandleRequestProcessor;
 import io.iiot.resolver.transport.handle.ResponseCodes;
@@ -31,16 +33,29 @@ import java.util.List;
  * </ul>
  *
  * Errors are JSON bodies with the Handle response code, never HTML.
+ *
+ * <p>Handles this node is not responsible for take the Handle protocol's hierarchy decision (docs/resolution.md):
+ * a GET is resolved through the hierarchy on the caller's behalf, as a handle.net proxy does ({@code recursive=false}
+ * asks for the referral instead); PUT/DELETE, and a GET that cannot recurse, get HTTP 400 with response code 302/303
+ * and a {@code referral} object naming where the handle lives (301 when nothing is known).
  */
 public final class HandleJsonApi {
   private final HandleStore store;
   private final HandleRequestProcessor processor;
   private final boolean insecureAuth;
+  private final java.util.function.Supplier<ReferralPoint> hierarchy;
 
   public HandleJsonApi(Vertx vertx, HandleStore store, HandleRequestProcessor processor, boolean insecureAuth) {
+    this(vertx, store, processor, insecureAuth, () -> null);
+  }
+
+  /** @param hierarchy the node's routing, the same decision the Handle protocol takes (null: storage only) */
+  public HandleJsonApi(Vertx vertx, HandleStore store, HandleRequestProcessor processor, boolean insecureAuth,
+      java.util.function.Supplier<ReferralPoint> hierarchy) {
     this.store = store;
     this.processor = processor;
     this.insecureAuth = insecureAuth;
+    this.hierarchy = hierarchy;
   }
 
   public void mount(Router router) {
@@ -69,11 +84,6 @@ public final class HandleJsonApi {
       send(ctx, 400, base.put("responseCode", ResponseCodes.RC_INVALID_HANDLE).put("handle", asked));
       return;
     }
-    if (!processor.homed(handle)) {
-      send(ctx, 400, base.put("responseCode", ResponseCodes.RC_SERVER_NOT_RESP)
-          .put("message", "That prefix doesn't live here").put("handle", asked));
-      return;
-    }
     List<String> types = ctx.queryParam("type");
     List<Integer> idx = new ArrayList<>();
     for (String i : ctx.queryParam("index")) {
@@ -86,6 +96,85 @@ public final class HandleJsonApi {
       }
     }
     int[] indexes = idx.stream().mapToInt(Integer::intValue).toArray();
+    ReferralPoint rp = hierarchy.get();
+    if (rp == null) {
+      getLocal(ctx, asked, handle, indexes, types);
+      return;
+    }
+    int flags = ResponseCodes.FLAG_PO | (ctx.queryParam("recursive").contains("false") ? 0 : ResponseCodes.FLAG_REC)
+        | (ctx.queryParam("auth").contains("true") ? ResponseCodes.FLAG_AT : 0);
+    rp.route(new ReferralPoint.Query(handle, asked, indexes, types, flags, 0)).onComplete(ar -> {
+      if (ar.failed()) {
+        send(ctx, 500, new JsonObject().put("responseCode", ResponseCodes.RC_ERROR)
+            .put("message", "routing failed").put("handle", asked));
+      } else if (ar.result().local()) {
+        getLocal(ctx, asked, handle, indexes, types);
+      } else {
+        answerElsewhere(ctx, asked, DecisionBody.of(ar.result()));
+      }
+    });
+  }
+
+  /** The answer obtained elsewhere (recursion) or the referral, in the GET answer's JSON. */
+  private void answerElsewhere(RoutingContext ctx, String asked, DecisionBody a) {
+    JsonObject body = new JsonObject().put("responseCode", a.responseCode()).put("handle", asked);
+    if (a.responseCode() == ResponseCodes.RC_SUCCESS) {
+      processor.resolved(asked);
+      send(ctx, 200, body.put("values", ValueJson.toJson(a.values())));
+    } else if (a.responseCode() == ResponseCodes.RC_VALUES_NOT_FOUND) {
+      send(ctx, 200, body.put("values", new JsonArray()));
+    } else {
+      referralOrError(ctx, body, a);
+    }
+  }
+
+  /** HTTP 400 with the referral (302/303), or the error of another code, with its message. */
+  private static void referralOrError(RoutingContext ctx, JsonObject body, DecisionBody a) {
+    if (!a.message().isEmpty()) {
+      body.put("message", a.message());
+    }
+    if (a.referral()) {
+      body.put("message", "this node is not responsible for " + body.getString("handle") + ": go to "
+          + (a.servers().isEmpty() ? "the sites in 'referral'" : String.join(", ", a.servers())));
+      body.put("referral", new JsonObject().put("serviceHandle", a.handle())
+          .put("values", ValueJson.toJson(a.values())).put("servers", new JsonArray(a.servers())));
+      send(ctx, 400, body);
+      return;
+    }
+    // RC 2 here: the node asked on the caller's behalf did not answer
+    send(ctx, a.responseCode() == ResponseCodes.RC_ERROR ? 502 : httpStatus(a.responseCode()), body);
+  }
+
+  /**
+   * For a write: the referral answer when the handle lives elsewhere (sent, and the future holds true), else false.
+   */
+  private io.vertx.core.Future<Boolean> referredElsewhere(RoutingContext ctx, String asked) {
+    String handle = Handles.normalize(asked);
+    if (!Handles.isValid(handle)) {
+      send(ctx, 400, new JsonObject().put("responseCode", ResponseCodes.RC_INVALID_HANDLE).put("handle", asked));
+      return io.vertx.core.Future.succeededFuture(true);
+    }
+    ReferralPoint rp = hierarchy.get();
+    if (rp == null || !processor.homed(handle) || Handles.isPrefixHandle(handle)) {
+      // not homed: the write itself answers 301; prefix handles homed here are administered here
+      return io.vertx.core.Future.succeededFuture(false);
+    }
+    return rp.route(new ReferralPoint.Query(handle, asked, new int[0], List.of(), 0, 0)).map(d -> {
+      if (d.local()) {
+        return false;
+      }
+      referralOrError(ctx, new JsonObject().put("responseCode", d.responseCode()).put("handle", asked),
+          DecisionBody.of(d));
+      return true;
+    });
+  }
+
+  private void getLocal(RoutingContext ctx, String asked, String handle, int[] indexes, List<String> types) {
+    if (!processor.homed(handle)) {
+      send(ctx, 400, new JsonObject().put("responseCode", ResponseCodes.RC_SERVER_NOT_RESP)
+          .put("message", "That prefix doesn't live here").put("handle", asked));
+      return;
+    }
     store.get(handle).onComplete(ar -> {
       if (ar.failed()) {
         send(ctx, 500, new JsonObject().put("responseCode", ResponseCodes.RC_ERROR)
@@ -182,7 +271,8 @@ public final class HandleJsonApi {
     }
     boolean overwrite = !ctx.queryParam("overwrite").contains("false");
     boolean onlyIndexes = !ctx.queryParam("index").isEmpty();
-    authenticate(ctx, asked).onSuccess(id -> {
+    referredElsewhere(ctx, asked).compose(referred -> referred ? io.vertx.core.Future.succeededFuture(null)
+        : authenticate(ctx, asked)).onSuccess(id -> {
       if (id == null) {
         return;
       }
@@ -217,7 +307,8 @@ public final class HandleJsonApi {
           .put("message", "index must be an integer").put("handle", asked));
       return;
     }
-    authenticate(ctx, asked).onSuccess(id -> {
+    referredElsewhere(ctx, asked).compose(referred -> referred ? io.vertx.core.Future.succeededFuture(null)
+        : authenticate(ctx, asked)).onSuccess(id -> {
       if (id == null) {
         return;
       }
@@ -253,6 +344,10 @@ public final class HandleJsonApi {
           ResponseCodes.RC_AUTHENTICATION_FAILED, ResponseCodes.RC_INVALID_CREDENTIAL, ResponseCodes.RC_AUTHEN_TIMEOUT,
           ResponseCodes.RC_AUTHEN_ERROR -> 403;
       case ResponseCodes.RC_OPERATION_NOT_SUPPORTED -> 501;
+      case ResponseCodes.RC_SERVICE_REFERRAL, ResponseCodes.RC_PREFIX_REFERRAL -> 400;
+      // too busy / referral loop or depth exceeded
+      case ResponseCodes.RC_SERVER_TOO_BUSY -> 503;
+      case ResponseCodes.RC_RECURSION_COUNT_TOO_HIGH -> 508;
       default -> 500;
     };
   }
