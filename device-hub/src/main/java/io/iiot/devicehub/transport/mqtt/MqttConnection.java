@@ -223,7 +223,8 @@ final class MqttConnection {
 
   /** Called in arrival order for QoS 1 messages. */
   private void release(int packetId, IngestException refusal) {
-    if (closed) {
+    // After the client's DISCONNECT Vert.x refuses to write (the socket may still be open): nothing left to ack.
+    if (closed || !endpoint.isConnected()) {
       return;
     }
     if (refusal == null) {
