@@ -96,6 +96,7 @@ public final class EmbeddedCassandra implements AutoCloseable {
 
   private final Settings settings;
   private ChildJvm jvm;
+  private boolean unflushedSchemaChanges;
 
   public EmbeddedCassandra(Settings settings) {
     this.settings = settings;
@@ -103,6 +104,18 @@ public final class EmbeddedCassandra implements AutoCloseable {
 
   public Settings settings() {
     return settings;
+  }
+
+  /**
+   * For a throw-away node whose data directory is deleted before every start (the test extension's): schema changes
+   * are not flushed to SSTables at once (Cassandra's own test switch {@code cassandra.test.flush_local_schema_changes
+   * =false}), which makes each CREATE TABLE much cheaper. They are still in the commit log, but a node killed and
+   * restarted on the same directory may lose them (the schema is loaded before the commit log is replayed): never for
+   * a node that is restarted.
+   */
+  public EmbeddedCassandra withUnflushedSchemaChanges() {
+    unflushedSchemaChanges = true;
+    return this;
   }
 
   /** Starts the node and blocks until it answers on its CQL port. */
@@ -152,6 +165,9 @@ public final class EmbeddedCassandra implements AutoCloseable {
         "-Diiot.parent.pid=" + ProcessHandle.current().pid()));
     if (settings.topology().datacenter() != null) {
       jvmArgs.add("-Dcassandra-rackdc.properties=" + rackdc.toUri());
+    }
+    if (unflushedSchemaChanges) {
+      jvmArgs.add("-Dcassandra.test.flush_local_schema_changes=false");
     }
     Path log = dir.resolve("logs/cassandra.log");
     long t0 = System.nanoTime();

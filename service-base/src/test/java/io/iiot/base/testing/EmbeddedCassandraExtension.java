@@ -39,7 +39,9 @@ public final class EmbeddedCassandraExtension implements BeforeAllCallback {
       try {
         Path dir = Path.of("target", "cassandra-test").toAbsolutePath();
         deleteTree(dir);
-        EmbeddedCassandra started = new EmbeddedCassandra(EmbeddedCassandra.Settings.of(dir, freePort(), freePort()));
+        // deleted above and killed at exit: schema changes need not be flushed (every test keyspace is migrated)
+        EmbeddedCassandra started = new EmbeddedCassandra(EmbeddedCassandra.Settings.of(dir, freePort(), freePort()))
+            .withUnflushedSchemaChanges();
         started.start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
           try {
