@@ -54,6 +54,7 @@ import java.util.function.Supplier;
  * off the pool MQTT logins use.
  */
 public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImplBase {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DeviceGrpcService.class);
   static final int MAX_BATCH = 1000;
   private static final Duration STORAGE_WAIT = Duration.ofSeconds(30);
   private static final int MIN_GENERATED_PASSWORD = 22;
@@ -131,6 +132,8 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
 
   @Override
   public void batchCreateDevices(BatchCreateDevicesRequest request, StreamObserver<BatchCreateDevicesResponse> out) {
+    long started = System.nanoTime();
+    long[] checked = new long[1];
     respond(out, () -> {
       String tenant = Names.tenant("parent", request.getParent());
       List<CreateDeviceRequest> requests = request.getRequestsList();
@@ -176,6 +179,7 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
         }
       }
       await(reads.all(), STORAGE_WAIT);
+      checked[0] = System.nanoTime();
       for (Map.Entry<String, CompletableFuture<Boolean>> e : taken.entrySet()) {
         if (e.getValue().join()) {
           throw ApiErrors.alreadyExists("credential", e.getKey() + "@" + tenant);
@@ -186,7 +190,11 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
           throw ApiErrors.alreadyExists("credential", "x509 " + e.getKey());
         }
       }
-      return create(tenant, requests);
+      BatchCreateDevicesResponse done = create(tenant, requests);
+      // Where a batch's time goes (checks, then hashing and writes), for tuning onboarding of thousands of machines.
+      LOG.info("BatchCreateDevices of {} devices for tenant {}: {} ms checks, {} ms hashing and writes",
+          requests.size(), tenant, (checked[0] - started) / 1_000_000, (System.nanoTime() - checked[0]) / 1_000_000);
+      return done;
     });
   }
 
