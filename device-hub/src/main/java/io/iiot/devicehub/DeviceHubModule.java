@@ -68,6 +68,7 @@ public final class DeviceHubModule implements ServiceModule {
   private final int hashThreads;
   private final int hashQueue;
   private final int pbkdf2Iterations;
+  private final int createHashThreads;
   private final int generatedPbkdf2Iterations;
   private final int streamMaxSubscribers;
   private final int streamBufferPoints;
@@ -106,6 +107,7 @@ public final class DeviceHubModule implements ServiceModule {
     hashQueue = config.integer("credentials.hash-queue", 1, 1_000_000);
     pbkdf2Iterations = config.integer("credentials.pbkdf2-iterations", 1000, 10_000_000);
     generatedPbkdf2Iterations = config.integer("credentials.generated-pbkdf2-iterations", 1000, 10_000_000);
+    createHashThreads = config.integer("credentials.create-hash-threads", 1, 64);
     streamMaxSubscribers = config.integer("query.stream-max-subscribers", 1, 100_000);
     streamBufferPoints = config.integer("query.stream-buffer-points", 16, 1_000_000);
     commands = CommandSettings.from(config);
@@ -135,7 +137,7 @@ public final class DeviceHubModule implements ServiceModule {
     commandRouter = commands.router(context, keyspace, cache, replicaRelay, commandTimers);
     grpc = GrpcServer.startFrom(context, List.of(
         new DeviceGrpcService(registry, new PasswordHasher(pbkdf2Iterations),
-            new PasswordHasher(generatedPbkdf2Iterations)),
+            new PasswordHasher(generatedPbkdf2Iterations), createHashThreads),
         new TelemetryQueryGrpcService(context.session(), keyspace, live, streamBufferPoints, streamPumps()),
         new CommandGrpcService(commandRouter, Clock.systemUTC()),
         new CommandRelayGrpcService(commandRouter, Clock.systemUTC())));

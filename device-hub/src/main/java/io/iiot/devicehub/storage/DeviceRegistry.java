@@ -151,11 +151,51 @@ public final class DeviceRegistry {
   /** Most device ids named in one existence read (one partition, so one replica read per chunk). */
   static final int IDS_PER_READ = 100;
   /**
-   * Devices created by one conditional batch: one Paxos round for all of them (they share the tenant's partition).
-   * ~100 bytes each: 10 KiB, over Cassandra's 5 KiB batch warning, far under its 50 KiB refusal; the Paxos rounds of
-   * a tenant run one at a time, so fewer and larger ones finish a big batch sooner.
+   * Most devices created by one conditional batch: one Paxos round for all of them (they share the tenant's
+   * partition). The tenant's Paxos rounds run one at a time, so fewer and larger ones finish a big batch sooner; what
+   * bounds a batch is its size in bytes ({@link #CONDITIONAL_BATCH_BYTES}), this only bounds its row count.
    */
-  public static final int DEVICES_PER_CONDITIONAL_BATCH = 100;
+  public static final int DEVICES_PER_CONDITIONAL_BATCH = 250;
+  /**
+   * Estimated bytes of one conditional batch (an overestimate of what Cassandra counts): under the 40 KiB
+   * batch_size_warn_threshold of the platform's nodes and well under Cassandra's default 50 KiB refusal, whatever the
+   * lengths of ids, profiles and via lists (up to 128 characters each).
+   */
+  static final int CONDITIONAL_BATCH_BYTES = 36 * 1024;
+
+  /**
+   * Splits devices, in order, into groups for {@link #createDevices}: at most {@value #DEVICES_PER_CONDITIONAL_BATCH}
+   * each and at most {@value #CONDITIONAL_BATCH_BYTES} estimated bytes.
+   */
+  public static List<List<Device>> conditionalBatches(List<Device> devices) {
+    List<List<Device>> groups = new ArrayList<>();
+    List<Device> group = new ArrayList<>();
+    int bytes = 0;
+    for (Device d : devices) {
+      int size = estimatedBytes(d);
+      boolean full = group.size() == DEVICES_PER_CONDITIONAL_BATCH || bytes + size > CONDITIONAL_BATCH_BYTES;
+      if (!group.isEmpty() && full) {
+        groups.add(group);
+        group = new ArrayList<>();
+        bytes = 0;
+      }
+      group.add(d);
+      bytes += size;
+    }
+    if (!group.isEmpty()) {
+      groups.add(group);
+    }
+    return groups;
+  }
+
+  /** A row's columns plus per-cell overhead (timestamps, lengths) and the condition's copy of the key. */
+  static int estimatedBytes(Device d) {
+    int via = 0;
+    for (String v : d.via()) {
+      via += v.length() + 16;
+    }
+    return 2 * (d.tenant().length() + d.deviceId().length()) + d.profileId().length() + via + 64;
+  }
 
   /** Which of {@code deviceIds} exist in the tenant: one read per {@value #IDS_PER_READ} ids, all at once. */
   public CompletionStage<Set<String>> existingDevices(String tenant, Collection<String> deviceIds) {
@@ -179,7 +219,7 @@ public final class DeviceRegistry {
   }
 
   /**
-   * Creates devices of one tenant (at most {@link #DEVICES_PER_CONDITIONAL_BATCH}) unless any of them exists, as one
+   * Creates devices of one tenant (a group of {@link #conditionalBatches}) unless any of them exists, as one
    * conditional batch: all are created or none. Completes with the id of an existing device (nothing created), or
    * empty when all were created.
    */
@@ -190,6 +230,10 @@ public final class DeviceRegistry {
     if (devices.size() > DEVICES_PER_CONDITIONAL_BATCH
         || devices.stream().anyMatch(d -> !d.tenant().equals(devices.get(0).tenant()))) {
       throw new IllegalArgumentException("1 to " + DEVICES_PER_CONDITIONAL_BATCH + " devices of one tenant");
+    }
+    if (devices.stream().mapToInt(DeviceRegistry::estimatedBytes).sum() > CONDITIONAL_BATCH_BYTES
+        && devices.size() > 1) {
+      throw new IllegalArgumentException("more than " + CONDITIONAL_BATCH_BYTES + " bytes: use conditionalBatches");
     }
     if (devices.size() == 1) {
       return createDevice(devices.get(0)).thenApply(created -> created ? Optional.<String>empty()
@@ -241,8 +285,10 @@ public final class DeviceRegistry {
   public record NewCredential(String authId, String type, String secret, byte[] key) {}
 
   /**
-   * Stores a device's credentials: first which credentials the device has (so a deletion finds them), then the
-   * credentials, one single-partition batch per auth id (a password and a PSK may share one). Writes are idempotent.
+   * Stores a device's credentials: which credentials the device has (so a deletion finds them) and the credentials,
+   * one single-partition batch per auth id (a password and a PSK may share one), all sent at once (different tables,
+   * so different partitions: one request could not hold them without a logged batch). Writes are idempotent; a failure
+   * fails the call before its device is created, and a deletion also looks under the device's own id as auth id.
    */
   public CompletionStage<Void> putCredentials(String tenant, String deviceId, List<NewCredential> credentials) {
     if (credentials.isEmpty()) {
@@ -250,24 +296,28 @@ public final class DeviceRegistry {
     }
     BatchStatementBuilder index = new BatchStatementBuilder(BatchType.UNLOGGED);
     Map<String, BatchStatementBuilder> byAuthId = new LinkedHashMap<>();
-    List<Statement<?>> certificates = new ArrayList<>();
+    List<Statement<?>> writes = new ArrayList<>();
     for (NewCredential c : credentials) {
       index.addStatement(insertDeviceCredential.bind(tenant, deviceId, c.authId(), c.type()));
       BoundStatement row = insertCredential.bind(tenant, c.authId(), c.type(), deviceId, c.secret(),
           c.key() == null ? null : ByteBuffer.wrap(c.key()));
       if (X509.equals(c.type())) {
-        certificates.add(BatchStatement.newInstance(BatchType.LOGGED).add(row)
+        writes.add(BatchStatement.newInstance(BatchType.LOGGED).add(row)
             .add(insertFingerprint.bind(c.secret(), tenant, c.authId(), deviceId)));
       } else {
         byAuthId.computeIfAbsent(c.authId(), k -> new BatchStatementBuilder(BatchType.UNLOGGED)).addStatement(row);
       }
     }
-    return exec(index.build()).thenCompose(v -> {
-      List<CompletableFuture<Void>> writes = new ArrayList<>();
-      byAuthId.values().forEach(b -> writes.add(exec(b.build()).toCompletableFuture()));
-      certificates.forEach(c -> writes.add(exec(c).toCompletableFuture()));
-      return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
-    });
+    writes.add(index.build());
+    byAuthId.values().forEach(b -> writes.add(b.build()));
+    if (writes.size() == 2) {
+      CompletableFuture<Void> first = exec(writes.get(0)).toCompletableFuture();
+      CompletableFuture<Void> second = exec(writes.get(1)).toCompletableFuture();
+      return first.thenCombine(second, (a, b) -> (Void) null);
+    }
+    CompletableFuture<?>[] sent = writes.stream().map(w -> exec(w).toCompletableFuture())
+        .toArray(CompletableFuture[]::new);
+    return CompletableFuture.allOf(sent);
   }
 
   /**

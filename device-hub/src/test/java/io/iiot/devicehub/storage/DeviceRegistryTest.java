@@ -61,4 +61,32 @@ class DeviceRegistryTest {
         .containsExactly(1, 2, 3);
     assertThat(await(registry.credential(tenant, "other", DeviceRegistry.PASSWORD))).isEqualTo(Optional.empty());
   }
+
+  @Test
+  void conditionalBatchesOfTheLongestIdsStayUnderCassandrasBatchLimitAndCreateEveryDevice() throws Exception {
+    await(registry.putTenant(new Tenant(tenant, true, Duration.ofDays(90))));
+    Instant created = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    String pad = "x".repeat(120);
+    java.util.List<Device> longest = new java.util.ArrayList<>();
+    for (int i = 0; i < 150; i++) {
+      longest.add(new Device(tenant, String.format("%s%08d", pad, i), "p" + pad + "1234567", true,
+          Set.of("a" + pad + "1234567", "b" + pad + "1234567", "c" + pad + "1234567"), created));
+    }
+    java.util.List<java.util.List<Device>> groups = DeviceRegistry.conditionalBatches(longest);
+    assertThat(groups.size()).isGreaterThan(1);
+    for (java.util.List<Device> group : groups) {
+      // Cassandra refuses a batch over batch_size_fail_threshold (50 KiB): this would fail, not just warn.
+      assertThat(await(registry.createDevices(group))).isEmpty();
+    }
+    assertThat(await(registry.existingDevices(tenant, longest.stream().map(Device::deviceId).toList())))
+        .hasSize(longest.size());
+
+    java.util.List<Device> typical = new java.util.ArrayList<>();
+    for (int i = 0; i < 600; i++) {
+      typical.add(new Device(tenant, "belt-" + i, "belt", true, Set.of(), created));
+    }
+    assertThat(DeviceRegistry.conditionalBatches(typical)).extracting(java.util.List::size)
+        .containsExactly(DeviceRegistry.DEVICES_PER_CONDITIONAL_BATCH, DeviceRegistry.DEVICES_PER_CONDITIONAL_BATCH,
+            600 - 2 * DeviceRegistry.DEVICES_PER_CONDITIONAL_BATCH);
+  }
 }
