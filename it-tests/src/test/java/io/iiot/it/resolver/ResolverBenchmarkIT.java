@@ -35,10 +35,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * and cold (every request reads Cassandra), next to a bare UDP and TCP echo server on the same Vert.x stack in the
  * same JVM and run. The load generator is {@link HandleLoadGenerator} (non-blocking, pre-encoded, many in flight).
  *
- * <p>Run: {@code mvn -q -B -o -pl resolver-node package -DskipTests}, then {@code mvn -B verify -pl it-tests
- * -Dit.test=ResolverBenchmarkIT -Diiot.bench=resolver -Dtest=none
- * -Dsurefire.failIfNoSpecifiedTests=false} (about 6 minutes); writes the "resolver-handle" section of
- * docs/BENCHMARKS.md.
+ * <p>Run from the repository root: {@code mvn -q -B -o -pl resolver-node package -DskipTests}, then {@code mvn -B
+ * verify -pl it-tests -Dit.test=ResolverBenchmarkIT -Diiot.bench=resolver -Dtest=none
+ * -Dsurefire.failIfNoSpecifiedTests=false -Dmaven.test.dependency.excludes=io.iiot:resolver-node
+ * -Dmaven.test.additionalClasspath=$PWD/resolver-node/target/classes} (about 6 minutes); writes the
+ * "resolver-handle" section of docs/BENCHMARKS.md. The last two options make the run use the resolver-node just
+ * built in this tree: without them it-tests takes whatever resolver-node jar was last installed in ~/.m2.
  */
 @EnabledIfSystemProperty(named = "iiot.bench", matches = ".*resolver.*")
 @ExtendWith(EmbeddedCassandraExtension.class)
@@ -217,9 +219,10 @@ class ResolverBenchmarkIT {
     System.out.println(md);
     if (HANDLES == 100_000 && ROWS.pattern().equals(".*")) {
       BenchmarkReport.writeSection("resolver-handle", "resolver-node: Handle resolution over UDP and TCP",
-        "mvn -q -B -o -pl resolver-node package -DskipTests && mvn -B verify -pl it-tests "
+        "mvn -q -B -o -pl resolver-node package -DskipTests && mvn -B -o verify -pl it-tests "
             + "-Dit.test=ResolverBenchmarkIT -Diiot.bench=resolver -Dtest=none "
-            + "-Dsurefire.failIfNoSpecifiedTests=false",
+            + "-Dsurefire.failIfNoSpecifiedTests=false -Dmaven.test.dependency.excludes=io.iiot:resolver-node "
+            + "-Dmaven.test.additionalClasspath=$PWD/resolver-node/target/classes",
         md.toString());
     }
     r.values().forEach(res -> assertThat(res.answers()).isPositive());
