@@ -122,7 +122,7 @@ public final class DeviceHubModule implements ServiceModule {
     // Every ingest path writes through the publishing wrapper: rows reach live stream subscribers after the durable write.
     live = new LiveTelemetry(streamMaxSubscribers, context.registry());
     TelemetryWriter writer = new PublishingTelemetryWriter(new CassandraTelemetryWriter(context.session(), keyspace,
-        context.registry(), maxInFlight, maxQueuedRows, maxBatchRows, batchGrouping), live);
+        context.registry(), maxInFlight, maxQueuedRows, maxBatchRows, batchGrouping, "devices"), live);
     TelemetryIngest ingest = new TelemetryIngest(cache, new PayloadMapper(maxPayloadBytes), writer, Clock.systemUTC());
     hashPool = new ThreadPoolExecutor(hashThreads, hashThreads, 60, TimeUnit.SECONDS,
         new ArrayBlockingQueue<>(hashQueue), r -> {
@@ -147,7 +147,11 @@ public final class DeviceHubModule implements ServiceModule {
     coapServer.start();
     mqttServer = new MqttIngestServer(vertx, mqtt, authenticator, ingest, context.registry(), commandRouter, cache);
     if (hono.enabled()) {
-      honoConnector = new HonoConnector(vertx, hono, cache, new PayloadMapper(maxPayloadBytes), writer,
+      // Hono gets a write queue of its own: its read-ahead (records of 1,000s of interleaved devices, held so that a
+      // device's rows merge into one partition update) neither fills the queue of MQTT and CoAP nor delays their acks.
+      TelemetryWriter honoWriter = new PublishingTelemetryWriter(new CassandraTelemetryWriter(context.session(),
+          keyspace, context.registry(), maxInFlight, hono.maxQueuedRows(), maxBatchRows, batchGrouping, "hono"), live);
+      honoConnector = new HonoConnector(vertx, hono, cache, new PayloadMapper(maxPayloadBytes), honoWriter,
           context.session(), keyspace, context.registry());
       // Not ready while Hono's Kafka is unreachable or refuses our TLS/SASL settings (the reason is in the body).
       context.ops().addReadinessCheck("hono-kafka", 1000, honoConnector::readiness);

@@ -33,7 +33,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@link TelemetryWriter} on Cassandra: rows wait in a bounded queue grouped by partition (device and day), and go out
- * as UNLOGGED batches, at most {@code maxInFlight} statements at a time. Under load, rows of many messages of the same
+ * as UNLOGGED batches, at most {@code maxInFlight} partition updates at a time. Under load, rows of many messages of the same
  * device merge into one partition update (a single mutation on the replica), which is what makes partition-grouped
  * writes several times cheaper than single-row inserts; when idle, a message is written at once.
  *
@@ -42,14 +42,17 @@ import java.util.concurrent.TimeUnit;
  * queued rows together. When many devices interleave (Hono's topics, thousands of MQTT devices) few rows of one device
  * are queued at a time; a replica-set batch still carries them in one request to a replica, so the per-request cost
  * (protocol, coordinator, driver callback) is paid once per batch instead of once per device. The replica applies one
- * mutation per partition either way. Such batches span partitions, so Cassandra counts them against
+ * mutation per partition either way, so {@code maxInFlight} bounds partition updates, not requests: a replica-set
+ * batch of k partitions takes k of it (and at most a quarter of it, so that several requests overlap). The node's work
+ * in flight, and with it how long rows wait to merge with later rows of their partition, is then the same under
+ * both groupings. Such batches span partitions, so Cassandra counts them against
  * {@code unlogged_batch_across_partitions_warn_threshold} and {@code batch_size_warn_threshold} (raise both on the
  * cluster, see docs/BENCHMARKS.md "hono-ingest"); a batch never exceeds {@value #MAX_BATCH_BYTES} estimated bytes, far
  * below the 50 KiB {@code batch_size_fail_threshold}.
  *
  * <pre>
  * write(rows) ─► queue: replica set ─► partition ─► rows (≤ maxQueuedRows)
- *             ─► batch ≤ maxBatchRows, ≤ MAX_BATCH_BYTES ─► executeAsync (≤ maxInFlight)
+ *             ─► batch ≤ maxBatchRows, ≤ MAX_BATCH_BYTES ─► executeAsync (≤ maxInFlight partitions)
  *                                                            └─► completes each write() once all of its rows are written
  * </pre>
  *
@@ -87,7 +90,10 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
   private final Timer batchTimer;
   private final DistributionSummary batchRows;
   private int queuedRows;
+  /** Partition updates sent and not yet answered: the in-flight budget. */
   private int inFlight;
+  /** Requests sent and not yet answered (the gauge). */
+  private int statementsInFlight;
   private boolean saturated;
 
   /**
@@ -98,18 +104,19 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
    */
   public CassandraTelemetryWriter(CqlSession session, String keyspace, MeterRegistry registry, int maxInFlight,
       int maxQueuedRows, int maxBatchRows) {
-    this(session, keyspace, registry, maxInFlight, maxQueuedRows, maxBatchRows, Grouping.PARTITION);
+    this(session, keyspace, registry, maxInFlight, maxQueuedRows, maxBatchRows, Grouping.PARTITION, "devices");
   }
 
   /**
    * @param keyspace the device-hub keyspace (the session may have none set)
-   * @param maxInFlight statements sent to Cassandra and not yet answered
+   * @param maxInFlight partition updates sent to Cassandra and not yet answered
    * @param maxQueuedRows rows accepted but not yet sent; beyond this {@link #write} refuses
    * @param maxBatchRows rows per batch
    * @param grouping which rows may share a batch
+   * @param path the {@code path} tag of the writer's metrics ({@code devices}: MQTT and CoAP, {@code hono})
    */
   public CassandraTelemetryWriter(CqlSession session, String keyspace, MeterRegistry registry, int maxInFlight,
-      int maxQueuedRows, int maxBatchRows, Grouping grouping) {
+      int maxQueuedRows, int maxBatchRows, Grouping grouping, String path) {
     this.session = session;
     this.grouping = grouping;
     this.keyspace = CqlIdentifier.fromCql(keyspace);
@@ -119,14 +126,16 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
     this.lowWater = maxQueuedRows / 2;
     this.insert = session.prepare("INSERT INTO " + keyspace + ".telemetry (tenant, device_id, day, ts, metric, value_double, value_text)"
         + " VALUES (?, ?, ?, ?, ?, ?, ?) USING TTL ?");
-    this.rowsWritten = Counter.builder("devicehub.telemetry.rows.written").register(registry);
-    this.refused = Counter.builder("devicehub.telemetry.writes.refused").tag("reason", "overloaded").register(registry);
-    this.batchTimer = Timer.builder("devicehub.telemetry.batch.latency").publishPercentiles(0.5, 0.99)
-        .register(registry);
+    this.rowsWritten = Counter.builder("devicehub.telemetry.rows.written").tag("path", path).register(registry);
+    this.refused = Counter.builder("devicehub.telemetry.writes.refused").tag("reason", "overloaded").tag("path", path).register(registry);
+    this.batchTimer = Timer.builder("devicehub.telemetry.batch.latency").tag("path", path)
+        .publishPercentiles(0.5, 0.99).register(registry);
     this.batchRows = DistributionSummary.builder("devicehub.telemetry.batch.rows")
+        .tag("path", path)
         .description("Rows per statement sent to Cassandra").register(registry);
-    Gauge.builder("devicehub.telemetry.rows.queued", this, w -> w.queuedRows()).register(registry);
-    Gauge.builder("devicehub.telemetry.statements.inflight", this, w -> w.inFlight()).register(registry);
+    Gauge.builder("devicehub.telemetry.rows.queued", this, w -> w.queuedRows()).tag("path", path).register(registry);
+    Gauge.builder("devicehub.telemetry.statements.inflight", this, w -> w.inFlight()).tag("path", path)
+        .register(registry);
   }
 
   @Override
@@ -180,36 +189,40 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
   }
 
   synchronized int inFlight() {
-    return inFlight;
+    return statementsInFlight;
   }
 
   /** Sends queued partitions while there is room in flight. Statements are built under the lock, sent outside it. */
   private void drain() {
     while (true) {
-      List<Pending> batch;
+      Batch batch;
       synchronized (this) {
         if (inFlight >= maxInFlight || queue.isEmpty()) {
           return;
         }
         Iterator<Map.Entry<Object, Group>> it = queue.entrySet().iterator();
         Map.Entry<Object, Group> first = it.next();
-        batch = first.getValue().take(maxBatchRows);
+        int partitions = grouping == Grouping.PARTITION ? 1 : Math.max(1, Math.min(maxInFlight - inFlight,
+            maxInFlight / 4));
+        batch = first.getValue().take(maxBatchRows, partitions);
         it.remove();
         if (!first.getValue().isEmpty()) {
           // The rest goes to the back of the queue, so one busy device (or replica set) cannot starve the others.
           queue.put(first.getKey(), first.getValue());
         }
-        queuedRows -= batch.size();
+        queuedRows -= batch.rows.size();
         if (saturated && queuedRows <= lowWater) {
           saturated = false;
         }
-        inFlight++;
+        inFlight += batch.partitions;
+        statementsInFlight++;
       }
       send(batch);
     }
   }
 
-  private void send(List<Pending> batch) {
+  private void send(Batch sent) {
+    List<Pending> batch = sent.rows;
     Statement<?> statement;
     batchRows.record(batch.size());
     if (batch.size() == 1) {
@@ -232,7 +245,8 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
     stage.whenComplete((rs, err) -> {
       batchTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
       synchronized (this) {
-        inFlight--;
+        inFlight -= sent.partitions;
+        statementsInFlight--;
       }
       if (err == null) {
         rowsWritten.increment(batch.size());
@@ -285,6 +299,9 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
         + (row.text() == null ? 8 : row.text().length() * 3);
   }
 
+  /** Rows sent in one statement, and how many partition updates they make on the replica. */
+  private record Batch(List<Pending> rows, int partitions) {}
+
   private record Pending(PartitionKey partition, Object group, BoundStatement statement, int bytes,
       Request request) {}
 
@@ -304,11 +321,12 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
       return partitions.isEmpty();
     }
 
-    List<Pending> take(int max) {
+    Batch take(int max, int maxPartitions) {
       List<Pending> batch = new ArrayList<>(Math.min(max, 64));
       int bytes = 0;
+      int taken = 0;
       Iterator<List<Pending>> it = partitions.values().iterator();
-      while (it.hasNext() && batch.size() < max) {
+      while (it.hasNext() && batch.size() < max && taken < maxPartitions) {
         List<Pending> rows = it.next();
         int n = 0;
         while (n < rows.size() && batch.size() < max) {
@@ -319,6 +337,9 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
           batch.add(rows.get(n));
           n++;
         }
+        if (n > 0) {
+          taken++;
+        }
         if (n == rows.size()) {
           it.remove();
         } else {
@@ -326,7 +347,7 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
           break;
         }
       }
-      return batch;
+      return new Batch(batch, taken);
     }
   }
 

@@ -92,16 +92,16 @@ class CassandraTelemetryWriterTest {
 
   @Test
   void groupsQueuedRowsOfManyDevicesWithTheSameReplicasIntoFewBatches() throws Exception {
-    // 200 devices interleaved, one row each: per partition nothing would merge; on one node all share their replica.
-    CassandraTelemetryWriter writer = new CassandraTelemetryWriter(session, TestKeyspace.NAME, registry, 1, 10_000, 50,
-        CassandraTelemetryWriter.Grouping.REPLICA_SET);
-    List<CompletableFuture<Void>> acks = new ArrayList<>();
+    // 200 devices interleaved, one row a day each: per partition nothing would merge; on one node all share their
+    // replica. 40 partition updates in flight, at most 10 per batch.
+    CassandraTelemetryWriter writer = new CassandraTelemetryWriter(session, TestKeyspace.NAME, registry, 40, 10_000, 50,
+        CassandraTelemetryWriter.Grouping.REPLICA_SET, "devices");
+    List<TelemetryRow> rows = new ArrayList<>();
     for (int i = 0; i < 200; i++) {
-      acks.add(writer.write(List.of(new TelemetryRow(tenant, "m" + i, t0, "temperature", (double) i, null),
-          new TelemetryRow(tenant, "m" + i, t0.plusSeconds(1), "temperature", i + 0.5, null)), Duration.ZERO)
-          .toCompletableFuture());
+      rows.add(new TelemetryRow(tenant, "m" + i, t0, "temperature", (double) i, null));
+      rows.add(new TelemetryRow(tenant, "m" + i, t0.plusSeconds(1), "temperature", i + 0.5, null));
     }
-    CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
+    writer.write(rows, Duration.ZERO).toCompletableFuture().get(20, TimeUnit.SECONDS);
 
     for (int i : new int[] {0, 1, 99, 199}) {
       assertThat(stored("m" + i)).extracting(r -> r.getDouble("value_double")).containsExactlyInAnyOrder(
@@ -109,10 +109,11 @@ class CassandraTelemetryWriterTest {
     }
     assertThat(session.execute("SELECT COUNT(*) FROM telemetry WHERE tenant = ? AND device_id = 'm150' AND day = ?",
         tenant, java.time.LocalDate.parse("2026-11-26")).one().getLong(0)).isEqualTo(1);
-    // 400 rows, 50 per batch: the first write alone, then full batches that each span 25 devices and two days.
+    // 400 partitions (one per device and day) in batches of 10 partitions, not one statement per partition.
     long statements = registry.get("devicehub.telemetry.batch.latency").timer().count();
-    assertThat(statements).isLessThanOrEqualTo(12);
-    assertThat(registry.get("devicehub.telemetry.batch.rows").summary().max()).isEqualTo(50);
+    assertThat(statements).isEqualTo(40);
+    assertThat(registry.get("devicehub.telemetry.batch.rows").summary().max()).isEqualTo(10);
+    assertThat(writer.inFlight()).isZero();
   }
 
   @Test
