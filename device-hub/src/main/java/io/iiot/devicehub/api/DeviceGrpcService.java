@@ -213,7 +213,7 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
       BatchCreateDevicesResponse done = create(tenant, requests, times);
       // Where a batch's time goes, for tuning onboarding of thousands of machines: checks, then creation (hashing on
       // the pool, summed over its threads; credential writes; the conditional batches' Paxos rounds, one at a time
-      // per tenant, including the wait behind other calls' rounds).
+      // per tenant, counted from when this call's round starts, not the wait behind other calls' rounds).
       LOG.info("BatchCreateDevices of {} devices for tenant {}: {} ms checks, {} ms creation ({} ms hashing summed"
           + " over threads, {} ms in {} conditional batches)", requests.size(), tenant,
           (checked[0] - started) / 1_000_000, (System.nanoTime() - checked[0]) / 1_000_000,
