@@ -113,7 +113,8 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
    * @param maxQueuedRows rows accepted but not yet sent; beyond this {@link #write} refuses
    * @param maxBatchRows rows per batch
    * @param grouping which rows may share a batch
-   * @param path the {@code path} tag of the writer's metrics ({@code devices}: MQTT and CoAP, {@code hono})
+   * @param path the {@code queue} tag of the writer's metrics: {@code devices} (MQTT and CoAP) or {@code hono} (not a
+   *     {@code path} tag: Vert.x's Micrometer options drop tags of that name)
    */
   public CassandraTelemetryWriter(CqlSession session, String keyspace, MeterRegistry registry, int maxInFlight,
       int maxQueuedRows, int maxBatchRows, Grouping grouping, String path) {
@@ -126,15 +127,16 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
     this.lowWater = maxQueuedRows / 2;
     this.insert = session.prepare("INSERT INTO " + keyspace + ".telemetry (tenant, device_id, day, ts, metric, value_double, value_text)"
         + " VALUES (?, ?, ?, ?, ?, ?, ?) USING TTL ?");
-    this.rowsWritten = Counter.builder("devicehub.telemetry.rows.written").tag("path", path).register(registry);
-    this.refused = Counter.builder("devicehub.telemetry.writes.refused").tag("reason", "overloaded").tag("path", path).register(registry);
-    this.batchTimer = Timer.builder("devicehub.telemetry.batch.latency").tag("path", path)
+    this.rowsWritten = Counter.builder("devicehub.telemetry.rows.written").tag("queue", path).register(registry);
+    this.refused = Counter.builder("devicehub.telemetry.writes.refused").tag("reason", "overloaded")
+        .tag("queue", path).register(registry);
+    this.batchTimer = Timer.builder("devicehub.telemetry.batch.latency").tag("queue", path)
         .publishPercentiles(0.5, 0.99).register(registry);
     this.batchRows = DistributionSummary.builder("devicehub.telemetry.batch.rows")
-        .tag("path", path)
+        .tag("queue", path)
         .description("Rows per statement sent to Cassandra").register(registry);
-    Gauge.builder("devicehub.telemetry.rows.queued", this, w -> w.queuedRows()).tag("path", path).register(registry);
-    Gauge.builder("devicehub.telemetry.statements.inflight", this, w -> w.inFlight()).tag("path", path)
+    Gauge.builder("devicehub.telemetry.rows.queued", this, w -> w.queuedRows()).tag("queue", path).register(registry);
+    Gauge.builder("devicehub.telemetry.statements.inflight", this, w -> w.inFlight()).tag("queue", path)
         .register(registry);
   }
 
