@@ -50,6 +50,15 @@ public final class BenchmarkReport {
   }
 
   /** Cores, memory, CPU model and JVM of this machine. */
+  /** The 1-minute load average now, or "?" where /proc is absent (other processes on the shared machine move figures). */
+  public static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+    } catch (IOException e) {
+      return "?";
+    }
+  }
+
   public static String machine() {
     String cpu = "unknown CPU";
     String mem = "";

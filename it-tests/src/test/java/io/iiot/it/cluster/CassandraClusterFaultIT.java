@@ -73,7 +73,7 @@ class CassandraClusterFaultIT {
             ReadYourWritesProbe reads = new ReadYourWritesProbe(session, KEYSPACE, load).start()) {
           sleepUntil(load, WARM_UP_S + BEFORE_S);
           t.kill = load.elapsedSeconds();
-          t.loadAverages += " / " + loadAverage();
+          t.loadAverages += " / " + BenchmarkReport.loadAverage();
           victim.kill();
           sleepUntil(load, t.kill + DOWN_S);
           t.restart = load.elapsedSeconds();
@@ -87,7 +87,7 @@ class CassandraClusterFaultIT {
           t.driverUp = load.elapsedSeconds();
           sleepUntil(load, t.driverUp + AFTER_S);
           t.end = load.elapsedSeconds();
-          t.loadAverages += " / " + loadAverage();
+          t.loadAverages += " / " + BenchmarkReport.loadAverage();
           reads.close();
           load.close();
 
@@ -121,16 +121,9 @@ class CassandraClusterFaultIT {
     double driverUp;
     double end;
     /** 1-minute load average of the machine at load start, kill and end: other builds share these 2 cores. */
-    String loadAverages = loadAverage();
+    String loadAverages = BenchmarkReport.loadAverage();
   }
 
-  private static String loadAverage() {
-    try {
-      return java.nio.file.Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
-    } catch (java.io.IOException e) {
-      return "?";
-    }
-  }
 
   private static boolean up(CqlSession session, String address) {
     for (Node n : session.getMetadata().getNodes().values()) {

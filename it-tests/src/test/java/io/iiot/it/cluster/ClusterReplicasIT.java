@@ -177,7 +177,7 @@ class ClusterReplicasIT {
                 HANDLES, ClusterReplicasIT::handle, ClusterReplicasIT::url, mqtt.startNanos()).start()) {
           EmbeddedCassandra victim = cluster.node(VICTIM);
           sleepUntil(mqtt, WARM_UP_S + BEFORE_S);
-          t.loadAverages += " / " + loadAverage();
+          t.loadAverages += " / " + BenchmarkReport.loadAverage();
           t.nodeKill = mqtt.elapsedSeconds();
           victim.kill();
           sleepUntil(mqtt, t.nodeKill + DOWN_S);
@@ -191,7 +191,7 @@ class ClusterReplicasIT {
           }
           t.driverUp = mqtt.elapsedSeconds();
           sleepUntil(mqtt, t.driverUp + AFTER_S);
-          t.loadAverages += " / " + loadAverage();
+          t.loadAverages += " / " + BenchmarkReport.loadAverage();
           t.hubKill = mqtt.elapsedSeconds();
           long hubKillNanos = System.nanoTime();
           hubA.jvm().kill();
@@ -203,7 +203,7 @@ class ClusterReplicasIT {
           t.allDevicesBack = mqtt.elapsedSeconds();
           sleepUntil(mqtt, t.hubKill + ONE_HUB_S);
           t.end = mqtt.elapsedSeconds();
-          t.loadAverages += " / " + loadAverage();
+          t.loadAverages += " / " + BenchmarkReport.loadAverage();
           mqtt.stop();
           resolution.close();
           mqtt.awaitDone(Duration.ofMinutes(2));
@@ -449,13 +449,6 @@ class ClusterReplicasIT {
     }
   }
 
-  private static String loadAverage() {
-    try {
-      return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
-    } catch (IOException e) {
-      return "?";
-    }
-  }
 
   /** Moments of the run, in seconds since the load started. */
   static final class Timeline {
@@ -466,7 +459,7 @@ class ClusterReplicasIT {
     double hubKill;
     double allDevicesBack;
     double end;
-    String loadAverages = loadAverage();
+    String loadAverages = BenchmarkReport.loadAverage();
   }
 
   /** The figures of one run, as the "cluster-replicas" section of docs/BENCHMARKS.md. */

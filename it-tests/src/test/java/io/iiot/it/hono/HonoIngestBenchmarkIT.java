@@ -100,7 +100,7 @@ class HonoIngestBenchmarkIT {
       produce(broker, "hono-" + pass.name() + "-" + run, base, MESSAGES);
     }
 
-    String loadBefore = loadAverage();
+    String loadBefore = BenchmarkReport.loadAverage();
     PreparedStatement insert = session.prepare("INSERT INTO " + KEYSPACE + ".telemetry (tenant, device_id, day, ts,"
         + " metric, value_double) VALUES (?, ?, ?, ?, ?, ?)");
     DeviceIngestBenchmark.rawSingle(session, insert, "raw-warm-" + run, base, MESSAGES / 4, 256);
@@ -156,7 +156,7 @@ class HonoIngestBenchmarkIT {
         `unlogged_batch_across_partitions_warn_threshold` (default 10) and `batch_size_warn_threshold` (default 5 KiB):
         the embedded node sets 1,000 and 40 KiB; on an external cluster raise both or keep `partition`. The shared
         machine's load moves every figure; compare within one run.
-        """, MESSAGES, DeviceIngestBenchmark.DEVICES, startup, readBack, loadBefore, loadAverage(), single, batched,
+        """, MESSAGES, DeviceIngestBenchmark.DEVICES, startup, readBack, loadBefore, BenchmarkReport.loadAverage(), single, batched,
         baseline, RAW_MULTI_BATCH, RAW_MULTI_BATCH, multi, multi / baseline, RAW_MULTI_BATCH, rows);
     System.out.println(table);
     BenchmarkReport.writeSection("hono-ingest", "device-hub: Hono Kafka → Cassandra vs. raw driver writes",
@@ -309,13 +309,6 @@ class HonoIngestBenchmarkIT {
     return rate;
   }
 
-  private static String loadAverage() {
-    try {
-      return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).split(" ")[0];
-    } catch (java.io.IOException e) {
-      return "?";
-    }
-  }
 
   private static double stored(PrometheusMeterRegistry registry) {
     var c = registry.find("devicehub.hono.records").tags("outcome", "stored").counter();

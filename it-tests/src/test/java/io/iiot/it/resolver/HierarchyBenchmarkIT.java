@@ -198,7 +198,7 @@ class HierarchyBenchmarkIT {
 
   static void row(Map<String, HandleLoadGenerator.Result> r, Map<String, String> load, Map<String, Long> hops,
       HierarchyStats stats, String name, int port, byte[][] reqs) throws Exception {
-    load.put(name, ResolverBenchmarkIT.loadAverage());
+    load.put(name, BenchmarkReport.loadAverage());
     long before = stats.hopsSent.sum();
     r.put(name, gen(port, reqs).udp(CHANNELS, 0, WARMUP, MEASURE, RATE));
     hops.put(name, stats.hopsSent.sum() - before);

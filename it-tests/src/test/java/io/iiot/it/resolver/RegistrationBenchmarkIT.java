@@ -182,7 +182,7 @@ class RegistrationBenchmarkIT {
     for (int r = 1; r <= RUNS; r++) {
       String prefix = prefixes.get(r);
       BatchRegisterIdentifiersRequest req = batch(prefix, ITEMS);
-      loads.add(loadAverage());
+      loads.add(BenchmarkReport.loadAverage());
       long t0 = System.nanoTime();
       BatchRegisterIdentifiersResponse resp = ids.batchRegisterIdentifiers(req);
       double s = (System.nanoTime() - t0) / 1e9;
@@ -196,7 +196,7 @@ class RegistrationBenchmarkIT {
         Identifier it = item(prefix, i);
         rows.add(valuesOf(it));
       }
-      loads.add(loadAverage());
+      loads.add(BenchmarkReport.loadAverage());
       Semaphore inFlight = new Semaphore(256);
       AtomicReference<Throwable> failed = new AtomicReference<>();
       long t1 = System.nanoTime();
@@ -228,7 +228,7 @@ class RegistrationBenchmarkIT {
     // the old path: one lightweight transaction per identifier
     String lwtPrefix = "88.101.99";
     Semaphore inFlight = new Semaphore(128);
-    loads.add(loadAverage());
+    loads.add(BenchmarkReport.loadAverage());
     long t2 = System.nanoTime();
     for (int i = 0; i < LWT_ITEMS; i++) {
       String h = lwtPrefix + "/" + String.format(Locale.ROOT, "M-%06d", i);
@@ -273,13 +273,6 @@ class RegistrationBenchmarkIT {
     session.close();
   }
 
-  static String loadAverage() {
-    try {
-      return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
-    } catch (java.io.IOException e) {
-      return "?";
-    }
-  }
 
   static String rates(List<Double> r) {
     return String.join(" / ", r.stream().map(d -> String.format(Locale.ROOT, "%.0f", d)).toList());

@@ -244,7 +244,7 @@ class ResolverBenchmarkIT {
   static void row(Map<String, HandleLoadGenerator.Result> r, Map<String, String> load, String name, Run run)
       throws Exception {
     if (ROWS.matcher(name).matches()) {
-      load.put(name, loadAverage());
+      load.put(name, BenchmarkReport.loadAverage());
       r.put(name, run.run());
     }
   }
@@ -258,13 +258,13 @@ class ResolverBenchmarkIT {
     if (!ROWS.matcher(proto + " hot").matches()) {
       return;
     }
-    String before = loadAverage();
+    String before = BenchmarkReport.loadAverage();
     List<HandleLoadGenerator.Result> es = new java.util.ArrayList<>();
     List<HandleLoadGenerator.Result> hs = new java.util.ArrayList<>();
     List<Double> ratios = new java.util.ArrayList<>();
     StringBuilder loads = new StringBuilder();
     for (int i = 0; i < ROUNDS; i++) {
-      loads.append(i == 0 ? "" : " ").append(loadAverage());
+      loads.append(i == 0 ? "" : " ").append(BenchmarkReport.loadAverage());
       HandleLoadGenerator.Result e = echo.run();
       HandleLoadGenerator.Result h = hot.run();
       es.add(e);
@@ -286,14 +286,6 @@ class ResolverBenchmarkIT {
     return sorted.get((sorted.size() - 1) / 2);
   }
 
-  /** The 1-minute load average now (other processes on the shared machine make figures move). */
-  static String loadAverage() {
-    try {
-      return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
-    } catch (java.io.IOException e) {
-      return "?";
-    }
-  }
 
   static HandleLoadGenerator gen(int port, byte[][] reqs) {
     return new HandleLoadGenerator(new InetSocketAddress("127.0.0.1", port), reqs);
