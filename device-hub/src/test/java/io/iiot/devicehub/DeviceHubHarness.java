@@ -25,6 +25,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttException;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 
 /**
  * device-hub started in-process as the runtime would start it (config from device-hub.yaml with free ports, the
@@ -83,6 +87,21 @@ public final class DeviceHubHarness implements AutoCloseable {
   /** The DTLS pre-shared key of a test device. */
   public static String psk(String device) {
     return "key-of-" + device;
+  }
+
+  /**
+   * A Paho MQTT 3.1.1 client connected to this hub as {@code device} with {@link #PASSWORD}, without automatic
+   * reconnect (a refused connect surfaces as the {@link MqttException}).
+   */
+  public MqttClient pahoV3(String device, String clientId) throws MqttException {
+    MqttClient c = new MqttClient("tcp://127.0.0.1:" + mqttPort, clientId, new MemoryPersistence());
+    MqttConnectOptions o = new MqttConnectOptions();
+    o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
+    o.setUserName(user(device));
+    o.setPassword(PASSWORD.toCharArray());
+    o.setAutomaticReconnect(false);
+    c.connect(o);
+    return c;
   }
 
   public String user(String device) {

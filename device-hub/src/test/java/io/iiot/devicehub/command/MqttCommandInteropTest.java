@@ -24,8 +24,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.paho.client.mqttv3.MqttClient;
-import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
-import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -57,14 +55,7 @@ class MqttCommandInteropTest {
   }
 
   private static MqttClient paho(String device) throws Exception {
-    MqttClient c = new MqttClient("tcp://127.0.0.1:" + hub.mqttPort, device + "-cmd", new MemoryPersistence());
-    MqttConnectOptions o = new MqttConnectOptions();
-    o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
-    o.setUserName(hub.user(device));
-    o.setPassword(DeviceHubHarness.PASSWORD.toCharArray());
-    o.setAutomaticReconnect(false);
-    c.connect(o);
-    return c;
+    return hub.pahoV3(device, device + "-cmd");
   }
 
   @Test

@@ -8,7 +8,6 @@ import io.iiot.devicehub.DeviceHubHarness;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.eclipse.paho.client.mqttv3.MqttClient;
-import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
@@ -34,14 +33,7 @@ class MqttConnectionLimitTest {
   }
 
   private MqttClient v3(String device) throws MqttException {
-    MqttClient c = new MqttClient("tcp://127.0.0.1:" + hub.mqttPort, device + "-limit-v3", new MemoryPersistence());
-    MqttConnectOptions o = new MqttConnectOptions();
-    o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
-    o.setUserName(hub.user(device));
-    o.setPassword(DeviceHubHarness.PASSWORD.toCharArray());
-    o.setAutomaticReconnect(false);
-    c.connect(o);
-    return c;
+    return hub.pahoV3(device, device + "-limit-v3");
   }
 
   private int v5ConnectReasonCode(String device) throws Exception {

@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.paho.client.mqttv3.MqttClient;
-import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.client.MqttCallback;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
@@ -44,14 +43,7 @@ class PahoInteropTest {
   }
 
   private MqttClient v3(String device) throws Exception {
-    MqttClient c = new MqttClient("tcp://127.0.0.1:" + hub.mqttPort, device + "-v3", new MemoryPersistence());
-    MqttConnectOptions o = new MqttConnectOptions();
-    o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
-    o.setUserName(hub.user(device));
-    o.setPassword(DeviceHubHarness.PASSWORD.toCharArray());
-    o.setAutomaticReconnect(false);
-    c.connect(o);
-    return c;
+    return hub.pahoV3(device, device + "-v3");
   }
 
   private MqttAsyncClient v5(String device, CompletableFuture<Integer> disconnectCode) throws Exception {
