@@ -12,6 +12,7 @@ import io.iiot.devicehub.domain.Tenant;
 import io.iiot.devicehub.ingest.RegistryCache;
 import io.iiot.devicehub.storage.TelemetryWriter;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -32,6 +33,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +46,7 @@ import org.slf4j.LoggerFactory;
  *   tenant unknown/disabled ───────────────────────────────────► counted, skipped ──┤
  *   device unknown/disabled (auto-registration off) ───────────► counted, skipped ──┤
  *   payload through the device's schema ──unreadable/invalid───► dead-letter table ─┤
+ *   rows wait for room (RowBudget: ≤ hono.max-queued-rows pending) │
  *   TelemetryWriter.write (grouped by partition, durable) ─────► stored ────────────┴─► future completes → offset
  * </pre>
  *
@@ -69,6 +72,8 @@ final class HonoRecordHandler {
   private final Map<Outcome, Counter> outcomes = new EnumMap<>(Outcome.class);
   private final Counter retries;
   private final Counter registered;
+  /** Rows handed to the writer and not yet written: at most hono.max-queued-rows, so the writer never refuses. */
+  private final RowBudget budget;
   /** Registrations of new devices, kept longer than the registry cache's "unknown" answers live. */
   private final Cache<String, CompletableFuture<Optional<Device>>> registrations = CacheBuilder.newBuilder()
       .maximumSize(100_000).expireAfterWrite(Duration.ofMinutes(10)).build();
@@ -91,6 +96,12 @@ final class HonoRecordHandler {
         .description("Attempts repeated after a transient storage or registry failure").register(registry);
     registered = Counter.builder("devicehub.hono.devices.registered")
         .description("Devices registered on their first Hono message (per-tenant switch)").register(registry);
+    budget = new RowBudget(settings.maxQueuedRows());
+    Gauge.builder("devicehub.hono.rows.pending", budget, RowBudget::used)
+        .description("Rows of Hono records handed to the writer and not yet written (at most hono.max-queued-rows)")
+        .register(registry);
+    Gauge.builder("devicehub.hono.records.waiting", budget, RowBudget::waiting)
+        .description("Hono records waiting for room in the connector's write queue").register(registry);
   }
 
   /** Stops retrying: records still pending then stay uncommitted and are redelivered to the next consumer. */
@@ -109,7 +120,7 @@ final class HonoRecordHandler {
   private void attempt(KafkaConsumerRecord<String, Buffer> record, Context context, Promise<Void> done, long backoff) {
     CompletionStage<Outcome> outcome;
     try {
-      outcome = process(record);
+      outcome = process(record, command -> context.runOnContext(v -> command.run()));
     } catch (RuntimeException e) {
       outcome = CompletableFuture.failedFuture(e);
     }
@@ -129,7 +140,8 @@ final class HonoRecordHandler {
     }));
   }
 
-  private CompletionStage<Outcome> process(KafkaConsumerRecord<String, Buffer> record) {
+  /** @param onContext runs a task on the consumer's context */
+  private CompletionStage<Outcome> process(KafkaConsumerRecord<String, Buffer> record, Executor onContext) {
     Map<String, String> headers = headers(record.headers());
     byte[] payload = record.value() == null ? new byte[0] : record.value().getBytes();
     HonoMessage msg;
@@ -154,21 +166,38 @@ final class HonoRecordHandler {
           if (schema.isEmpty()) {
             return CompletableFuture.completedFuture(Outcome.NO_SCHEMA);
           }
-          return store(record, msg, schema.get(), t.get(), headers, payload);
+          return store(record, msg, schema.get(), t.get(), headers, payload, onContext);
         });
       });
     });
   }
 
   private CompletionStage<Outcome> store(KafkaConsumerRecord<String, Buffer> record, HonoMessage msg,
-      TelemetrySchema schema, Tenant tenant, Map<String, String> headers, byte[] payload) {
+      TelemetrySchema schema, Tenant tenant, Map<String, String> headers, byte[] payload, Executor onContext) {
     List<TelemetryRow> rows;
     try {
       rows = mapper.map(payload, msg.contentType(), schema, msg.tenant(), msg.deviceId(), msg.creationTime());
     } catch (PayloadException e) {
       return deadLetter(record, msg.tenant(), msg.deviceId(), e.getMessage(), headers, payload);
     }
-    return writer.write(rows, tenant.telemetryTtl()).thenApply(v -> Outcome.STORED);
+    int n = rows.size();
+    CompletableFuture<Void> room = budget.acquire(n).toCompletableFuture();
+    if (room.isDone()) {
+      return written(rows, tenant).thenApply(v -> Outcome.STORED);
+    }
+    // Room was made by a write completing on a driver thread: bind and queue back on the consumer's context.
+    return room.thenComposeAsync(v -> written(rows, tenant), onContext).thenApply(v -> Outcome.STORED);
+  }
+
+  /** Writes rows whose room in the budget was acquired, and gives the room back once they are written or failed. */
+  private CompletionStage<Void> written(List<TelemetryRow> rows, Tenant tenant) {
+    CompletionStage<Void> written;
+    try {
+      written = writer.write(rows, tenant.telemetryTtl());
+    } catch (RuntimeException e) {
+      written = CompletableFuture.failedFuture(e);
+    }
+    return written.whenComplete((w, err) -> budget.release(rows.size()));
   }
 
   /** The device, registered first when it is unknown and its tenant registers devices on the fly. */

@@ -92,7 +92,9 @@ class HonoConnectorTest {
         "HONO_KAFKA_GROUP_ID", GROUP,
         "HONO_TENANTS", String.join(",", PLANT_A, PLANT_B, PLANT_C, GHOST),
         "HONO_AUTO_REGISTER_TENANTS", PLANT_C,
-        "HONO_AUTO_REGISTER_PROFILE", "pump"));
+        "HONO_AUTO_REGISTER_PROFILE", "pump",
+        // The smallest write queue: most records wait for room (RowBudget) rather than being refused by the writer.
+        "HONO_MAX_QUEUED_ROWS", "100"));
     for (String tenant : List.of(PLANT_A, PLANT_B, PLANT_C)) {
       DeviceHubHarness.await(hub.devices.putTenant(new Tenant(tenant, true, Duration.ofDays(30))));
       DeviceHubHarness.await(hub.devices.putProfile(tenant, "pump", Schemas.pump()));
@@ -187,6 +189,8 @@ class HonoConnectorTest {
     assertThat(storedRows).as("rows in Cassandra").isEqualTo(expected.size());
     assertThat(stored).isEqualTo(expected);
     assertThat(hub.counter("devicehub.hono.records", "outcome", "stored")).isEqualTo(messages);
+    assertThat(hub.counter("devicehub.telemetry.writes.refused", "queue", "hono")).as("writes the writer refused")
+        .isZero();
     // Tenant C registers its devices on their first message. (The counter counts registrations this instance won; a
     // lightweight transaction that timed out but was applied is retried and then loses, so only the registry is exact.)
     assertThat(DeviceHubHarness.await(hub.devices.devices(PLANT_C, "", 100)))
