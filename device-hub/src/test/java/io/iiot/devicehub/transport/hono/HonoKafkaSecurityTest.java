@@ -35,7 +35,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The connector against the real broker's secured listeners: over SASL_SSL (TLS with the broker's self-signed
- * certificate from {@code hono.kafka.ssl-truststore-pem}, then SASL PLAIN) Hono's records are stored; a wrong SASL
+ * certificate from {@code hono.kafka.ssl-truststore-pem}, then SASL PLAIN) and over SASL_PLAINTEXT with SCRAM-SHA-256
+ * and SCRAM-SHA-512, Hono's records are stored; a wrong SASL
  * password or an untrusted certificate leave device-hub running and its MQTT/CoAP transports up, but not ready, with the
  * reason in the readiness answer (the same text is logged as an error) and {@code devicehub_hono_kafka_connected} 0.
  */
@@ -98,6 +99,56 @@ class HonoKafkaSecurityTest {
       HttpResponse<String> ready = awaitReadiness(http, 200);
       assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
       assertThat(gauge(hub, "devicehub.hono.kafka.connected")).isEqualTo(1.0);
+    }
+  }
+
+  /** SCRAM (the mechanism Kafka deployments usually pick over PLAIN): SHA-256 and SHA-512 both consume. */
+  @Test
+  void consumesWithScramSha256AndSha512() throws Exception {
+    KafkaBroker broker = KafkaBroker.shared();
+    for (String mechanism : List.of("SCRAM-SHA-256", "SCRAM-SHA-512")) {
+      String tenant = "hono-" + mechanism.toLowerCase(java.util.Locale.ROOT) + "-" + RUN;
+      createTopics(broker, tenant);
+      try (DeviceHubHarness hub = new DeviceHubHarness(Map.of(
+          "HONO_KAFKA_BOOTSTRAP_SERVERS", broker.saslPlaintextBootstrapServers(),
+          "HONO_KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT",
+          "HONO_KAFKA_SASL_MECHANISM", mechanism,
+          "HONO_KAFKA_SASL_USERNAME", KafkaBroker.SASL_USER,
+          "HONO_KAFKA_SASL_PASSWORD", KafkaBroker.SASL_PASSWORD,
+          "HONO_KAFKA_GROUP_ID", mechanism + "-" + RUN,
+          "HONO_TENANTS", tenant))) {
+        DeviceHubHarness.await(hub.devices.putTenant(new Tenant(tenant, true, Duration.ofDays(30))));
+        DeviceHubHarness.await(hub.devices.putProfile(tenant, "pump", Schemas.pump()));
+        DeviceHubHarness.await(hub.devices.putDevice(new Device(tenant, "press-1", "pump", true, Set.of(),
+            Instant.now())));
+        // Hono's sender over PLAINTEXT: what is under test is the connector's SCRAM login.
+        Instant ts = Instant.now().minus(5, ChronoUnit.MINUTES).truncatedTo(ChronoUnit.MILLIS);
+        Vertx vertx = Vertx.vertx();
+        try {
+          KafkaBasedTelemetrySender sender = HonoSenders.telemetry(vertx,
+              Map.of("bootstrap.servers", broker.bootstrapServers()));
+          await(sender.start());
+          List<Future<Void>> sent = new ArrayList<>();
+          for (int i = 0; i < 3; i++) {
+            long t = ts.toEpochMilli() + i;
+            sent.add(HonoSenders.sendRetrying(() -> sender.sendTelemetry(TenantObject.from(tenant, true),
+                new RegistrationAssertion("press-1"), QoS.AT_LEAST_ONCE, "application/json",
+                Buffer.buffer("{\"ts\": " + t + ", \"temperature\": 20.5, \"pressure\": 1.5}"), Map.of(), null), 5));
+          }
+          await(Future.all(sent));
+          await(sender.stop());
+        } finally {
+          vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (hub.counter("devicehub.hono.records", "outcome", "stored") < 3 && System.nanoTime() < end) {
+          Thread.sleep(50);
+        }
+        assertThat(hub.counter("devicehub.hono.records", "outcome", "stored")).as(mechanism).isEqualTo(3);
+        assertThat(hub.session.execute("SELECT count(*) FROM telemetry WHERE tenant = ? AND device_id = ?"
+            + " AND day = ?", tenant, "press-1", java.time.LocalDate.ofInstant(ts, java.time.ZoneOffset.UTC)).one()
+            .getLong(0)).as(mechanism + ": rows of 3 records × 2 metrics").isEqualTo(6);
+      }
     }
   }
 

@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
  * device-hub's classpath.
  *
  * <p>Besides PLAINTEXT it listens with the securities a Hono deployment's Kafka uses: SASL_PLAINTEXT and SASL_SSL with
- * the PLAIN mechanism (user {@value #SASL_USER}, password {@value #SASL_PASSWORD}) and SSL, both TLS listeners with a
+ * the mechanisms PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 (one user for all three: {@value #SASL_USER}, password
+ * {@value #SASL_PASSWORD}; the SCRAM credentials are formatted into the KRaft metadata) and SSL, both TLS listeners with a
  * self-signed certificate for 127.0.0.1 made by the JDK's keytool ({@link #caPem()} is what clients trust).
  *
  * <p>One broker per test JVM ({@link #shared()}), stopped by a shutdown hook; the broker also ends itself when this JVM
@@ -36,6 +37,8 @@ import java.util.concurrent.TimeUnit;
 public final class KafkaBroker implements AutoCloseable {
   public static final String SASL_USER = "device-hub";
   public static final String SASL_PASSWORD = "hono-kafka-secret";
+  /** The broker side of SCRAM needs no user list: the credentials are in the cluster metadata (formatted in). */
+  private static final String SCRAM_SERVER = "org.apache.kafka.common.security.scram.ScramLoginModule required;";
   private static KafkaBroker shared;
 
   private final Path dir;
@@ -95,7 +98,10 @@ public final class KafkaBroker implements AutoCloseable {
     ChildJvm format = ChildJvm.start("kafka-format", List.of(), java, List.of("-Xmx256m"), classpath,
         "kafka.tools.StorageTool",
         // "--cluster-id=" form: a random id may start with "-", which the tool would take for an option.
-        List.of("format", "--cluster-id=" + clusterId(), "-c", props.toString()), Map.of(), log);
+        List.of("format", "--cluster-id=" + clusterId(), "-c", props.toString(),
+            // SCRAM credentials live in KRaft's metadata log; the format tool writes the first ones.
+            "--add-scram", "SCRAM-SHA-256=[name=" + SASL_USER + ",password=" + SASL_PASSWORD + "]",
+            "--add-scram", "SCRAM-SHA-512=[name=" + SASL_USER + ",password=" + SASL_PASSWORD + "]"), Map.of(), log);
     if (!format.process().waitFor(60, TimeUnit.SECONDS)) {
       format.kill();
       throw new IllegalStateException("kafka StorageTool format did not finish in 60 s; see " + log);
@@ -127,7 +133,7 @@ public final class KafkaBroker implements AutoCloseable {
     return "127.0.0.1:" + ports.plaintext();
   }
 
-  /** The SASL_PLAINTEXT listener (PLAIN: {@value #SASL_USER} / {@value #SASL_PASSWORD}). */
+  /** The SASL_PLAINTEXT listener (PLAIN or SCRAM-SHA-256/512: {@value #SASL_USER} / {@value #SASL_PASSWORD}). */
   public String saslPlaintextBootstrapServers() {
     return "127.0.0.1:" + ports.saslPlaintext();
   }
@@ -183,9 +189,13 @@ public final class KafkaBroker implements AutoCloseable {
         "inter.broker.listener.name=PLAINTEXT",
         "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,"
             + "SASL_SSL:SASL_SSL",
-        "sasl.enabled.mechanisms=PLAIN",
+        "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
         "listener.name.sasl_plaintext.plain.sasl.jaas.config=" + plainUsers,
         "listener.name.sasl_ssl.plain.sasl.jaas.config=" + plainUsers,
+        "listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=" + SCRAM_SERVER,
+        "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=" + SCRAM_SERVER,
+        "listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=" + SCRAM_SERVER,
+        "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=" + SCRAM_SERVER,
         "ssl.keystore.type=PKCS12",
         "ssl.keystore.location=" + tls.keystore(),
         "ssl.keystore.password=" + tls.password(),
