@@ -150,7 +150,8 @@ public final class DeviceHubModule implements ServiceModule {
       // Hono gets a write queue of its own: its read-ahead (records of 1,000s of interleaved devices, held so that a
       // device's rows merge into one partition update) neither fills the queue of MQTT and CoAP nor delays their acks.
       TelemetryWriter honoWriter = new PublishingTelemetryWriter(new CassandraTelemetryWriter(context.session(),
-          keyspace, context.registry(), maxInFlight, hono.maxQueuedRows(), maxBatchRows, batchGrouping, "hono"), live);
+          keyspace, context.registry(), maxInFlight, hono.maxQueuedRows(), hono.maxBatchRows(), batchGrouping, "hono"),
+          live);
       honoConnector = new HonoConnector(vertx, hono, cache, new PayloadMapper(maxPayloadBytes), honoWriter,
           context.session(), keyspace, context.registry());
       // Not ready while Hono's Kafka is unreachable or refuses our TLS/SASL settings (the reason is in the body).

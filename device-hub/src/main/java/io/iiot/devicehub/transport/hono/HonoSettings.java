@@ -17,7 +17,7 @@ import java.util.Set;
 public record HonoSettings(String bootstrapServers, String groupId, String securityProtocol,
     Optional<String> truststorePem, String saslMechanism, Optional<String> saslUsername, String saslPassword,
     int maxPollRecords, Duration commitInterval, List<String> tenants, Set<String> autoRegisterTenants,
-    Optional<String> autoRegisterProfile, int maxQueuedRows) {
+    Optional<String> autoRegisterProfile, int maxQueuedRows, int maxBatchRows) {
 
   public static HonoSettings from(ServiceConfig config) {
     String servers = config.optional("hono.kafka.bootstrap-servers").orElse("");
@@ -52,7 +52,7 @@ public record HonoSettings(String bootstrapServers, String groupId, String secur
     return new HonoSettings(servers, config.string("hono.kafka.group-id").trim(), protocol,
         config.optional("hono.kafka.ssl-truststore-pem"), mechanism, user, config.string("hono.kafka.sasl-password"),
         config.integer("hono.kafka.max-poll-records", 1, 100_000), commit, tenants, autoRegister, profile,
-        config.integer("hono.max-queued-rows", 100, 10_000_000));
+        config.integer("hono.max-queued-rows", 100, 10_000_000), config.integer("hono.max-batch-rows", 1, 1000));
   }
 
   public boolean enabled() {
