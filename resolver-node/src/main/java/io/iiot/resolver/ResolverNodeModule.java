@@ -78,7 +78,7 @@ public final class ResolverNodeModule implements ServiceModule {
       jsonApi.mount(context.ops().router());
       https = new HttpsApiServer(vertx, HttpsApiServer.Settings.from(context.config()));
       Future<Void> httpsListening = https.start(jsonApi);
-      udp = new HandleUdpServer(vertx, processor);
+      udp = new HandleUdpServer(vertx, processor, settings.udpSockets(), settings.udpReceiveBuffer());
       tcp = new HandleTcpServer(vertx, processor, settings.tcpIdleTimeout());
       api = ResolverGrpcApi.start(context, settings, store, processor,
           () -> hierarchy == null ? null : hierarchy.referralPoint());
