@@ -68,11 +68,26 @@ final class HandleLoadGenerator {
     }
   }
 
+  /**
+   * One buffer for every request sent: a channel's write copies it (UDP: the whole datagram; TCP: written until
+   * empty), so it is free again at once. The generator shares the JVM with the servers it measures: its garbage
+   * would bring them young GCs (pauses) of its own making.
+   */
+  private final ByteBuffer out = ByteBuffer.allocate(64 * 1024);
+
   private ByteBuffer next(int requestId) {
     byte[] t = requests[random.nextInt(requests.length)];
-    ByteBuffer b = ByteBuffer.allocate(t.length);
-    b.put(t).putInt(8, requestId).flip();
-    return b;
+    out.clear();
+    out.put(t).putInt(8, requestId).flip();
+    return out;
+  }
+
+  /**
+   * Selects; the caller skips the selected-key set when nothing is ready: iterating even an empty set allocates an
+   * iterator, and the open loop turns about a million times a second.
+   */
+  private static int select(Selector sel, boolean now) throws IOException {
+    return now ? sel.selectNow() : sel.select(1);
   }
 
   /**
@@ -140,10 +155,8 @@ final class HandleLoadGenerator {
             }
           }
         }
-        if (rate > 0) {
-          sel.selectNow();
-        } else {
-          sel.select(1);
+        if (select(sel, rate > 0) == 0) {
+          continue;
         }
         for (SelectionKey key : sel.selectedKeys()) {
           DatagramChannel ch = (DatagramChannel) key.channel();
@@ -228,10 +241,8 @@ final class HandleLoadGenerator {
           }
           busy[i] = true;
         }
-        if (rate > 0) {
-          sel.selectNow();
-        } else {
-          sel.select(1);
+        if (select(sel, rate > 0) == 0) {
+          continue;
         }
         for (SelectionKey k : sel.selectedKeys()) {
           int i = (Integer) k.attachment();

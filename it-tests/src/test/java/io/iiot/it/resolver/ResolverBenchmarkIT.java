@@ -187,6 +187,7 @@ class ResolverBenchmarkIT {
     row(r, load, "UDP echo at half peak",
         () -> gen(udpEchoPort, udpReqs).udp(UDP_CHANNELS, 0, WARMUP, MEASURE, udpHalf));
 
+    ServiceConfig defaults = ServiceConfig.load("resolver-node", Map.of());
     StringBuilder md = new StringBuilder();
     md.append("resolver-node in-process (one Vert.x instance, default event-loop pool), real Cassandra 5.0 node on the "
         + "same machine holding ").append(HANDLES).append(" handles `88.101.5/B-000000…099999` (URL at 1, HS_ADMIN "
@@ -195,8 +196,14 @@ class ResolverBenchmarkIT {
         + "handles (CNRI 9.3.1's encoding, version 2.3 suggesting 2.11). UDP: ").append(UDP_CHANNELS)
         .append(" sockets × ").append(UDP_WINDOW).append(" in flight; TCP: ").append(TCP_CONNECTIONS)
         .append(" persistent connections (KA), one request in flight each. Hot = answered from the read cache "
-        + "(warmed); cold = cache size 0, every request reads Cassandra. Echo = a bare Vert.x UDP socket / NetServer "
-        + "that returns the request bytes. ").append(String.format(Locale.ROOT, "%.0f", WARMUP))
+        + "(warmed); cold = cache size 0, every request reads Cassandra. resolver-node runs its bundled defaults "
+        + "(resolver-node.yaml): UDP `handle.udp-sockets` = ").append(defaults.string("handle.udp-sockets"))
+        .append(", i.e. one socket per core (at least 2) sharing the port (SO_REUSEPORT), each on its own event "
+        + "loop; `handle.udp-receive-buffer` = ").append(defaults.string("handle.udp-receive-buffer"))
+        .append(" bytes (capped by net.core.rmem_max = ").append(rmemMax()).append("). Echo = a bare Vert.x UDP "
+        + "socket (one) / NetServer that returns the request bytes. The generator allocates almost nothing per "
+        + "request (its garbage would bring young-GC pauses to the servers in the same JVM). ")
+        .append(String.format(Locale.ROOT, "%.0f", WARMUP))
         .append(" s warm-up, ").append(String.format(Locale.ROOT, "%.0f", MEASURE)).append(" s measured per row, "
         + "except echo and hot closed-loop rows: ").append(ROUNDS).append(" alternating rounds (echo, hot, echo, "
         + "hot, ...) of ").append(String.format(Locale.ROOT, "%.0f + %.0f", ROUND_WARMUP, ROUND_MEASURE))
@@ -280,6 +287,14 @@ class ResolverBenchmarkIT {
     load.put(proto + " echo", before);
     load.put(proto + " hot", loads.toString());
     rounds.put(proto + " hot", ratios);
+  }
+
+  static String rmemMax() {
+    try {
+      return Files.readString(Path.of("/proc/sys/net/core/rmem_max")).trim();
+    } catch (java.io.IOException e) {
+      return "unknown";
+    }
   }
 
   static double median(List<Double> xs) {

@@ -51,14 +51,40 @@ public final class StatisticsRecorder {
         + "between flushes").register(registry);
   }
 
+  /**
+   * The counts of the prefix counted last, so that the next resolution under it (a node serves few prefixes) costs
+   * no substring, key or map lookups; valid for the map and the day it was taken from.
+   */
+  private record Last(String prefix, ConcurrentHashMap<Key, Counts> map, long day, Counts counts, Counter counter) {
+    boolean covers(String handle, ConcurrentHashMap<Key, Counts> pending, long today) {
+      int n = prefix.length();
+      return map == pending && day == today && handle.length() > n && handle.charAt(n) == '/'
+          && handle.regionMatches(true, 0, prefix, 0, n);
+    }
+  }
+
+  private volatile Last last;
+
   /** A resolution answer with values was produced for {@code handle}. Never blocks. */
   public void resolved(String handle) {
+    ConcurrentHashMap<Key, Counts> m = pending;
+    long day = Math.floorDiv(clock.millis(), 86_400_000L);
+    Last l = last;
+    if (l != null && l.covers(handle, m, day)) {
+      l.counts().resolutions.increment();
+      l.counter().increment();
+      return;
+    }
     String prefix = Handles.fold(Handles.prefix(handle));
     Counts c = counts(prefix);
     if (c != null) {
       c.resolutions.increment();
-      resolutionCounters.computeIfAbsent(prefix, p -> Counter.builder("resolver.resolutions")
-          .description("resolution answers per prefix").tag("prefix", p).register(registry)).increment();
+      Counter counter = resolutionCounters.computeIfAbsent(prefix, p -> Counter.builder("resolver.resolutions")
+          .description("resolution answers per prefix").tag("prefix", p).register(registry));
+      counter.increment();
+      if (handle.indexOf('/') == prefix.length()) {
+        last = new Last(prefix, m, day, c, counter);
+      }
     }
   }
 

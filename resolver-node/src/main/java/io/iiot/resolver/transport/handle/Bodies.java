@@ -44,7 +44,7 @@ public final class Bodies {
     String handle = handle(r);
     int[] indexes = r.intList(Limits.MAX_LIST);
     int n = r.count(Limits.MAX_LIST, 4);
-    List<String> types = new ArrayList<>(n);
+    List<String> types = n == 0 ? List.of() : new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       types.add(r.utf8(Limits.MAX_TYPE_LENGTH, ResponseCodes.RC_PROTOCOL_ERROR));
     }
@@ -118,6 +118,23 @@ public final class Bodies {
   }
 
   /** Encodes a resolution answer body: handle, then the values. */
+  /** {@link #resolutionAnswer}, written where the answer is encoded. */
+  public static Response.BodyWriter resolutionAnswerWriter(String handle, List<HandleValue> values) {
+    int length = BufWriter.utf8Size(handle) + ValueCodec.listSize(values);
+    return new Response.BodyWriter() {
+      @Override
+      public int length() {
+        return length;
+      }
+
+      @Override
+      public void writeTo(BufWriter w) {
+        w.utf8(handle);
+        ValueCodec.encodeList(w, values);
+      }
+    };
+  }
+
   public static byte[] resolutionAnswer(String handle, List<HandleValue> values) {
     // sized exactly: one array, no growth, no trimming copy
     BufWriter w = new BufWriter(BufWriter.utf8Size(handle) + ValueCodec.listSize(values));

@@ -125,8 +125,14 @@ public final class BufReader {
     }
   }
 
+  private static final int[] NO_INTS = new int[0];
+
+  /** {@code int4} count, then the values; the empty list is one shared (zero-length, so immutable) array. */
   public int[] intList(int max) throws HandleCodecException {
     int n = count(max, 4);
+    if (n == 0) {
+      return NO_INTS; // the common case (a resolution without an index filter): nothing to allocate
+    }
     int[] out = new int[n];
     for (int i = 0; i < n; i++) {
       out[i] = int4();

@@ -298,14 +298,18 @@ public final class HandleRequestProcessor {
       return one(error(ctx, OC_RESOLUTION, RC_HANDLE_NOT_FOUND, ""));
     }
     List<HandleValue> selected = ValueFilter.select(rec.get().values(), req.indexes(), req.types());
-    List<HandleValue> visible = new ArrayList<>(selected.size());
     boolean restricted = false;
-    for (int i = 0; i < selected.size(); i++) {
-      HandleValue v = selected.get(i);
-      if (v.publicRead()) {
-        visible.add(v);
-      } else {
-        restricted = true;
+    for (int i = 0; i < selected.size() && !restricted; i++) {
+      restricted = !selected.get(i).publicRead();
+    }
+    // the common case, every value public: answered with the selected list itself (no copy per resolution)
+    List<HandleValue> visible = restricted ? new ArrayList<>(selected.size()) : selected;
+    if (restricted) {
+      for (int i = 0; i < selected.size(); i++) {
+        HandleValue v = selected.get(i);
+        if (v.publicRead()) {
+          visible.add(v);
+        }
       }
     }
     if (restricted && !ctx.m().flag(FLAG_PO)) {
@@ -319,7 +323,7 @@ public final class HandleRequestProcessor {
 
   private Response resolutionAnswer(Ctx ctx, String asked, List<HandleValue> values) {
     resolved(asked);
-    return reply(ctx, OC_RESOLUTION, RC_SUCCESS, Bodies.resolutionAnswer(asked, values), FLAG_AT);
+    return reply(ctx, OC_RESOLUTION, RC_SUCCESS, null, Bodies.resolutionAnswerWriter(asked, values), FLAG_AT);
   }
 
   /** Whether this node is responsible for {@code handle} (its prefix, derived prefixes, and their prefix handles). */
@@ -864,6 +868,11 @@ public final class HandleRequestProcessor {
 
   /** @param addFlags OpFlag bits set in the answer besides those echoed from the request */
   private Response reply(Ctx ctx, int opCode, int rc, byte[] body, int addFlags) {
+    return reply(ctx, opCode, rc, body, null, addFlags);
+  }
+
+  /** @param writer writes the body where the answer is encoded, instead of {@code body} */
+  private Response reply(Ctx ctx, int opCode, int rc, byte[] body, Response.BodyWriter writer, int addFlags) {
     Message m = ctx.m();
     byte[] digest = null;
     if (m.flag(FLAG_RD)) {
@@ -878,7 +887,7 @@ public final class HandleRequestProcessor {
       sessionId = 0;
     }
     return new Response(ctx.version(), sessionId, m.envelope().requestId(), opCode, rc,
-        Response.echoFlags(m.opFlags()) | addFlags, site.serial(), digest, body, m.flag(FLAG_CT));
+        Response.echoFlags(m.opFlags()) | addFlags, site.serial(), digest, body, m.flag(FLAG_CT), writer);
   }
 
   private Response error(Ctx ctx, int opCode, int rc, String message) {

@@ -11,6 +11,8 @@ package io.iiot.resolver.transport.handle;
 public record Message(Envelope envelope, int opCode, int responseCode, int opFlags, int siteSerial,
     int recursionCount, int expiration, byte[] bytes, int bodyLength, byte[] credential) {
 
+  private static final byte[] NO_CREDENTIAL = new byte[0];
+
   /** Parses header and credential section of {@code msg} (exactly {@code envelope.messageLength()} bytes). */
   public static Message decode(Envelope envelope, byte[] msg) throws HandleCodecException {
     if (msg.length < Limits.HEADER_SIZE) {
@@ -29,7 +31,7 @@ public record Message(Envelope envelope, int opCode, int responseCode, int opFla
       throw HandleCodecException.protocol("bad body length " + bodyLength);
     }
     r.skip(bodyLength);
-    byte[] credential = new byte[0];
+    byte[] credential = NO_CREDENTIAL;
     if (r.remaining() >= 4) {
       credential = r.bytes(r.remaining());
     }

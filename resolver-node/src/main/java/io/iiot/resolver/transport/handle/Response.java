@@ -6,7 +6,34 @@ package io.iiot.resolver.transport.handle;
  * <p>The header's RD bit is set exactly when a digest is present, because that is what CNRI's decoder keys on.
  */
 public record Response(Version version, int sessionId, int requestId, int opCode, int responseCode, int opFlags,
-    int siteSerial, byte[] digest, byte[] body, boolean sign) {
+    int siteSerial, byte[] digest, byte[] body, boolean sign, BodyWriter writer) {
+
+  /**
+   * A body written straight into the answer's wire array instead of into an array of its own that is then copied
+   * there (resolution answers: one array per answer instead of two).
+   */
+  public interface BodyWriter {
+    /** The bytes {@link #writeTo} writes. */
+    int length();
+
+    void writeTo(BufWriter w);
+  }
+
+  public Response(Version version, int sessionId, int requestId, int opCode, int responseCode, int opFlags,
+      int siteSerial, byte[] digest, byte[] body, boolean sign) {
+    this(version, sessionId, requestId, opCode, responseCode, opFlags, siteSerial, digest, body, sign, null);
+  }
+
+  /** The body; one given as a {@link BodyWriter} is written into an array of its own here. */
+  @Override
+  public byte[] body() {
+    if (body != null || writer == null) {
+      return body;
+    }
+    BufWriter w = new BufWriter(writer.length());
+    writer.writeTo(w);
+    return w.finish();
+  }
 
   /** Seconds an answer stays valid for the client (CNRI uses 12 hours). */
   public static final int VALIDITY_SECONDS = 12 * 3600;
@@ -28,7 +55,8 @@ public record Response(Version version, int sessionId, int requestId, int opCode
 
   public Response withContinuous(boolean cn) {
     int f = cn ? opFlags | ResponseCodes.FLAG_CN : opFlags & ~ResponseCodes.FLAG_CN;
-    return new Response(version, sessionId, requestId, opCode, responseCode, f, siteSerial, digest, body, sign);
+    return new Response(version, sessionId, requestId, opCode, responseCode, f, siteSerial, digest, body, sign,
+        writer);
   }
 
   /** Header + body + credential section. {@code signer} is used when {@link #sign()} is set. */
@@ -46,7 +74,7 @@ public record Response(Version version, int sessionId, int requestId, int opCode
     if (digest != null) {
       flags |= ResponseCodes.FLAG_RD;
     }
-    int bodyLength = (digest == null ? 0 : digest.length) + body.length;
+    int bodyLength = (digest == null ? 0 : digest.length) + (body != null ? body.length : writer.length());
     BufWriter w = new BufWriter(Envelope.SIZE + Limits.HEADER_SIZE + bodyLength + (sign ? 400 : 4));
     w.raw(NO_ENVELOPE);
     w.int4(opCode).int4(responseCode).int4(flags).u16(siteSerial).u8(0).u8(0)
@@ -54,7 +82,11 @@ public record Response(Version version, int sessionId, int requestId, int opCode
     if (digest != null) {
       w.raw(digest);
     }
-    w.raw(body);
+    if (body != null) {
+      w.raw(body);
+    } else {
+      writer.writeTo(w);
+    }
     if (sign && signer != null) {
       byte[] hb = w.toByteArray();
       byte[] data = Credential.signedData(version, Version.HIGHEST.major(), Version.HIGHEST.minor(), sessionId,
