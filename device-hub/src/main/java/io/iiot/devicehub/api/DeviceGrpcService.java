@@ -41,6 +41,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -212,64 +213,141 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
       CreationTimes times = new CreationTimes();
       BatchCreateDevicesResponse done = create(tenant, requests, times);
       // Where a batch's time goes, for tuning onboarding of thousands of machines: checks, then creation (hashing on
-      // the pool, summed over its threads; credential writes; the conditional batches' Paxos rounds, one at a time
-      // per tenant, counted from when this call's round starts, not the wait behind other calls' rounds).
+      // the pool, summed over its threads; the claims' conditional batches, including the wait behind other calls'
+      // rounds on the same claim partitions; then the writes of devices and credentials).
       LOG.info("BatchCreateDevices of {} devices for tenant {}: {} ms checks, {} ms creation ({} ms hashing summed"
-          + " over threads, {} ms in {} conditional batches)", requests.size(), tenant,
+          + " over threads, {} ms claiming in {} conditional batches)", requests.size(), tenant,
           (checked[0] - started) / 1_000_000, (System.nanoTime() - checked[0]) / 1_000_000,
-          times.hashNanos.get() / 1_000_000, times.paxosNanos.get() / 1_000_000, times.groups);
+          times.hashNanos.get() / 1_000_000, times.claimNanos / 1_000_000, times.groups);
       return done;
     });
   }
 
   /**
-   * Writes checked devices. Per device its credentials go first (a device is usable only once it exists, so a
-   * half-done request never leaves a device without the credentials it was created with); devices are then created by
-   * one conditional batch per group of {@link DeviceRegistry#conditionalBatches} (up to
-   * {@value DeviceRegistry#DEVICES_PER_CONDITIONAL_BATCH}), so two concurrent creates still cannot both win. Passwords
-   * are hashed on the hashing pool (all cores) while earlier credentials are written and earlier groups' Paxos rounds
-   * run; hashing and writing one device's credentials count as one of the call's {@value #IN_FLIGHT} in flight.
+   * Writes checked devices in two steps. First the call claims every device id and auth id (conditional batches per
+   * claim partition, {@link DeviceRegistry#claimBatches}; batches of different partitions at once, of one partition
+   * one after another across calls, see {@link TenantSequence}), while the passwords are hashed on the hashing pool.
+   * Only if every claim is this call's does it write the devices and their credentials: a call that loses a claim to
+   * a concurrent creator gives its claims up and writes nothing (ALREADY_EXISTS), so it can never overwrite the
+   * winner's credentials. Should a write fail, the call removes what it wrote and gives its claims up.
    */
   private BatchCreateDevicesResponse create(String tenant, List<CreateDeviceRequest> requests, CreationTimes times) {
     Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
-    StorageWindow writes = new StorageWindow(IN_FLIGHT);
     List<Device> devices = new ArrayList<>(requests.size());
+    List<DeviceRegistry.Claim> claims = new ArrayList<>(requests.size() * 2);
     for (CreateDeviceRequest r : requests) {
-      devices.add(new Device(tenant, r.getDeviceId(), r.getDevice().getProfile(), r.getDevice().getEnabled(),
-          Set.copyOf(r.getDevice().getViaList()), now));
-    }
-    List<List<Device>> groups = DeviceRegistry.conditionalBatches(devices);
-    CompletableFuture<java.util.Optional<String>> created = CompletableFuture.completedFuture(java.util.Optional.empty());
-    int next = 0;
-    for (List<Device> group : groups) {
-      List<CompletableFuture<Void>> credentials = new ArrayList<>(group.size());
-      for (Device d : group) {
-        CreateDeviceRequest r = requests.get(next++);
-        credentials.add(writes.submit(() -> CompletableFuture.supplyAsync(() -> times.hashed(() -> stored(r, d)),
-            hashing).thenCompose(stored -> registry.putCredentials(tenant, d.deviceId(), stored))));
+      Device d = new Device(tenant, r.getDeviceId(), r.getDevice().getProfile(), r.getDevice().getEnabled(),
+          Set.copyOf(r.getDevice().getViaList()), now);
+      devices.add(d);
+      claims.add(DeviceRegistry.Claim.device(d.deviceId()));
+      Set<String> authIds = new LinkedHashSet<>();
+      for (Credential c : r.getCredentialsList()) {
+        authIds.add(c.getAuthId().isEmpty() ? d.deviceId() : c.getAuthId());
       }
-      // One conditional batch after another, also across calls (they share the tenant's partition: concurrent Paxos
-      // rounds contend), each once its devices' credentials are written; stops at the first device found to exist.
-      CompletableFuture<Void> groupCredentials = CompletableFuture.allOf(credentials.toArray(CompletableFuture[]::new));
-      created = created.thenCombine(groupCredentials, (conflict, v) -> conflict)
-          .thenCompose(conflict -> conflict.isPresent() ? CompletableFuture.completedFuture(conflict)
-              : creations.then(tenant, () -> times.paxos(() -> registry.createDevices(group).toCompletableFuture())));
+      authIds.forEach(a -> claims.add(DeviceRegistry.Claim.auth(a, d.deviceId())));
+    }
+    UUID claimId = UUID.randomUUID();
+    List<List<DeviceRegistry.Claim>> batches = DeviceRegistry.claimBatches(tenant, claims);
+    List<CompletableFuture<java.util.Optional<DeviceRegistry.Claim>>> claimed = new ArrayList<>(batches.size());
+    long claimStart = System.nanoTime();
+    // Queued at once for all partitions: two calls claiming the same ids meet in the same order on every partition,
+    // so the first wins them all and the other loses (rather than each winning some and both failing).
+    synchronized (creations) {
+      for (List<DeviceRegistry.Claim> batch : batches) {
+        claimed.add(creations.then(tenant + "#" + batch.get(0).bucket(),
+            () -> registry.claim(tenant, batch, claimId).toCompletableFuture()));
+      }
+    }
+    // Hashing starts once the claims are sent (a full hashing queue makes this thread hash, see CallerRunsPolicy).
+    List<CompletableFuture<List<DeviceRegistry.NewCredential>>> hashed = new ArrayList<>(requests.size());
+    for (int i = 0; i < requests.size(); i++) {
+      CreateDeviceRequest r = requests.get(i);
+      Device d = devices.get(i);
+      hashed.add(CompletableFuture.supplyAsync(() -> times.hashed(() -> stored(r, d)), hashing));
     }
     // Each statement has the driver's own timeout; this only bounds a stuck call.
-    java.util.Optional<String> conflict = await(created, STORAGE_WAIT.multipliedBy(1 + groups.size()));
-    if (conflict.isPresent()) {
-      throw ApiErrors.alreadyExists("iiot.device.v1.Device", Names.deviceName(tenant, conflict.get()));
+    Duration wait = STORAGE_WAIT.multipliedBy(1 + batches.size() / DeviceRegistry.CLAIM_BUCKETS);
+    awaitSettled(claimed, wait);
+    times.claimNanos = System.nanoTime() - claimStart;
+    times.groups = batches.size();
+    DeviceRegistry.Claim lost = null;
+    Throwable failed = null;
+    List<DeviceRegistry.Claim> held = new ArrayList<>();
+    for (int i = 0; i < batches.size(); i++) {
+      CompletableFuture<java.util.Optional<DeviceRegistry.Claim>> f = claimed.get(i);
+      if (f.isCompletedExceptionally()) {
+        failed = failed != null ? failed : cause(f);
+        held.addAll(batches.get(i)); // outcome unknown: released as if won (only this call's could be there)
+      } else if (f.join().isPresent()) {
+        lost = lost != null ? lost : f.join().get();
+      } else {
+        held.addAll(batches.get(i));
+      }
     }
-    times.groups = groups.size();
+    if (lost != null || failed != null) {
+      hashed.forEach(h -> h.cancel(false));
+      await(registry.release(tenant, held));
+      if (failed != null) {
+        throw Status.UNAVAILABLE.withDescription("storage did not answer: " + failed.getMessage()).withCause(failed)
+            .asRuntimeException();
+      }
+      throw DeviceRegistry.DEVICE_CLAIM.equals(lost.kind())
+          ? ApiErrors.alreadyExists("iiot.device.v1.Device", Names.deviceName(tenant, lost.id()))
+          : ApiErrors.alreadyExists("credential", lost.id() + "@" + tenant);
+    }
+    // Won: devices and credentials, each device's credentials as soon as hashed.
+    StorageWindow writes = new StorageWindow(IN_FLIGHT);
+    writes.submit(() -> registry.putDevices(devices));
+    for (int i = 0; i < devices.size(); i++) {
+      String deviceId = devices.get(i).deviceId();
+      CompletableFuture<List<DeviceRegistry.NewCredential>> credentials = hashed.get(i);
+      writes.submit(() -> credentials.thenCompose(c -> registry.putCredentials(tenant, deviceId, c)));
+    }
+    try {
+      await(writes.all(), STORAGE_WAIT.multipliedBy(1 + devices.size() / IN_FLIGHT));
+    } catch (StatusRuntimeException e) {
+      // Nothing half-created stays behind: devices, credentials and claims of this call go again (best effort; the
+      // caller is told UNAVAILABLE either way and may look the devices up).
+      StorageWindow removals = new StorageWindow(IN_FLIGHT);
+      devices.forEach(d -> removals.submit(() -> registry.deleteDevice(tenant, d.deviceId())));
+      removals.all().handle((v, err) -> null).thenCompose(v -> registry.release(tenant, claims))
+          .whenComplete((v, err) -> {
+            if (err != null) {
+              LOG.warn("BatchCreateDevices for tenant {}: removing the devices of a failed call failed", tenant, err);
+            }
+          });
+      throw e;
+    }
     BatchCreateDevicesResponse.Builder out = BatchCreateDevicesResponse.newBuilder();
     devices.forEach(d -> out.addDevices(toProto(d)));
     return out.build();
   }
 
+  private static void awaitSettled(List<? extends CompletableFuture<?>> all, Duration wait) {
+    try {
+      CompletableFuture.allOf(all.stream().map(f -> f.handle((v, e) -> null)).toArray(CompletableFuture[]::new))
+          .get(wait.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
+    } catch (ExecutionException | TimeoutException e) {
+      throw Status.UNAVAILABLE.withDescription("storage did not answer in " + wait).asRuntimeException();
+    }
+  }
+
+  private static Throwable cause(CompletableFuture<?> failed) {
+    try {
+      failed.join();
+      return null;
+    } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+      return e.getCause() != null ? e.getCause() : e;
+    }
+  }
+
   /** Where one call's creation time went, for its log line. */
   private static final class CreationTimes {
     final java.util.concurrent.atomic.AtomicLong hashNanos = new java.util.concurrent.atomic.AtomicLong();
-    final java.util.concurrent.atomic.AtomicLong paxosNanos = new java.util.concurrent.atomic.AtomicLong();
+    long claimNanos;
     int groups;
 
     <T> T hashed(Supplier<T> work) {
@@ -279,11 +357,6 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
       } finally {
         hashNanos.addAndGet(System.nanoTime() - t);
       }
-    }
-
-    <T> CompletableFuture<T> paxos(Supplier<CompletableFuture<T>> round) {
-      long t = System.nanoTime();
-      return round.get().whenComplete((v, e) -> paxosNanos.addAndGet(System.nanoTime() - t));
     }
   }
 

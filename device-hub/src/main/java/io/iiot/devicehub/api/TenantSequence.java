@@ -5,9 +5,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
- * Runs asynchronous tasks of one key (a tenant) one after the other, across calls. Device creation is a conditional
- * batch on the tenant's partition of the devices table; concurrent Paxos rounds on one partition make each other retry
- * and time out under load, so this process sends one at a time per tenant. A failed task does not stop the next.
+ * Runs asynchronous tasks of one key (a tenant's claim partition) one after the other, across calls. Device creation
+ * claims ids by conditional batches on a partition of the claims table; concurrent Paxos rounds on one partition make
+ * each other retry and time out under load, so this process sends one at a time per partition. A failed task does
+ * not stop the next.
  */
 final class TenantSequence {
   private final ConcurrentHashMap<String, CompletableFuture<?>> tails = new ConcurrentHashMap<>();

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -44,7 +45,8 @@ public final class DeviceRegistry {
   private final PreparedStatement selectProfile;
   private final PreparedStatement insertDevice;
   private final PreparedStatement selectDevice;
-  private final PreparedStatement insertDeviceIfAbsent;
+  private final PreparedStatement insertClaimIfAbsent;
+  private final PreparedStatement deleteClaim;
   private final PreparedStatement selectDevicesAfter;
   private final PreparedStatement selectAuthId;
   private final PreparedStatement insertCredential;
@@ -73,8 +75,10 @@ public final class DeviceRegistry {
         + " created_at) VALUES (?, ?, ?, ?, ?, ?)");
     selectDevice = session.prepare("SELECT profile_id, enabled, via, created_at FROM " + ks
         + "devices WHERE tenant = ? AND device_id = ?");
-    insertDeviceIfAbsent = session.prepare("INSERT INTO " + ks + "devices (tenant, device_id, profile_id, enabled, via,"
-        + " created_at) VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS");
+    insertClaimIfAbsent = session.prepare("INSERT INTO " + ks + "device_claims (tenant, bucket, kind, id, device_id,"
+        + " claim) VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS");
+    deleteClaim = session.prepare("DELETE FROM " + ks + "device_claims WHERE tenant = ? AND bucket = ? AND kind = ?"
+        + " AND id = ?");
     selectDevicesAfter = session.prepare("SELECT device_id, profile_id, enabled, via, created_at FROM " + ks
         + "devices WHERE tenant = ? AND device_id > ? LIMIT ?");
     selectAuthId = session.prepare("SELECT type FROM " + ks + "credentials WHERE tenant = ? AND auth_id = ? LIMIT 1");
@@ -140,61 +144,89 @@ public final class DeviceRegistry {
   }
 
   /**
-   * Creates a device unless one with its id exists (a lightweight transaction, so two concurrent creates cannot both
-   * win). Completes with whether this call created it.
+   * Creates a device unless one with its id exists (Hono's registration on a first message): a plain read for devices
+   * from before claims existed, then the id's claim (a lightweight transaction, so two concurrent creates cannot both
+   * win), then the device. Completes with whether this call created it.
    */
   public CompletionStage<Boolean> createDevice(Device d) {
-    return session.executeAsync(insertDeviceIfAbsent.bind(d.tenant(), d.deviceId(), d.profileId(), d.enabled(),
-        d.via(), d.createdAt())).thenApply(rs -> rs.wasApplied());
+    UUID claimId = UUID.randomUUID();
+    List<Claim> claim = List.of(Claim.device(d.deviceId()));
+    return device(d.tenant(), d.deviceId()).thenCompose(existing -> existing.isPresent()
+        ? CompletableFuture.completedFuture(false)
+        : claim(d.tenant(), claim, claimId).thenCompose(foreign -> foreign.isPresent()
+            ? CompletableFuture.completedFuture(false)
+            : putDevice(d).thenApply(v -> true)));
   }
 
   /** Most device ids named in one existence read (one partition, so one replica read per chunk). */
   static final int IDS_PER_READ = 100;
   /**
-   * Most devices created by one conditional batch: one Paxos round for all of them (they share the tenant's
-   * partition). The tenant's Paxos rounds run one at a time, so fewer and larger ones finish a big batch sooner; what
-   * bounds a batch is its size in bytes ({@link #CONDITIONAL_BATCH_BYTES}), this only bounds its row count.
+   * Claim partitions per tenant (device_claims.bucket). Part of the stored data: changing it would look for an id's
+   * claim in another partition. 16 lets a tenant's creations run 16 Paxos rounds at once.
    */
-  public static final int DEVICES_PER_CONDITIONAL_BATCH = 250;
+  public static final int CLAIM_BUCKETS = 16;
+  /** Most claims in one conditional batch (one Paxos round on one claim partition). */
+  public static final int CLAIMS_PER_CONDITIONAL_BATCH = 250;
   /**
    * Estimated bytes of one conditional batch (an overestimate of what Cassandra counts): under the 40 KiB
    * batch_size_warn_threshold of the platform's nodes and well under Cassandra's default 50 KiB refusal, whatever the
-   * lengths of ids, profiles and via lists (up to 128 characters each).
+   * lengths of tenants and ids (up to 128 characters each).
    */
   static final int CONDITIONAL_BATCH_BYTES = 36 * 1024;
+  /** Most device rows in one (single-partition, unlogged) batch of plain writes. */
+  static final int DEVICES_PER_WRITE = 100;
 
-  /**
-   * Splits devices, in order, into groups for {@link #createDevices}: at most {@value #DEVICES_PER_CONDITIONAL_BATCH}
-   * each and at most {@value #CONDITIONAL_BATCH_BYTES} estimated bytes.
-   */
-  public static List<List<Device>> conditionalBatches(List<Device> devices) {
-    List<List<Device>> groups = new ArrayList<>();
-    List<Device> group = new ArrayList<>();
-    int bytes = 0;
-    for (Device d : devices) {
-      int size = estimatedBytes(d);
-      boolean full = group.size() == DEVICES_PER_CONDITIONAL_BATCH || bytes + size > CONDITIONAL_BATCH_BYTES;
-      if (!group.isEmpty() && full) {
-        groups.add(group);
-        group = new ArrayList<>();
-        bytes = 0;
-      }
-      group.add(d);
-      bytes += size;
+  /** A claim on an id of a tenant: {@code kind} is {@link #DEVICE_CLAIM} or {@link #AUTH_CLAIM}. */
+  public record Claim(String kind, String id, String deviceId) {
+    public static Claim device(String deviceId) {
+      return new Claim(DEVICE_CLAIM, deviceId, deviceId);
     }
-    if (!group.isEmpty()) {
-      groups.add(group);
+
+    public static Claim auth(String authId, String deviceId) {
+      return new Claim(AUTH_CLAIM, authId, deviceId);
     }
-    return groups;
+
+    /** The claim partition of this id (a device id and an equal auth id share one, so one batch). */
+    public int bucket() {
+      return Math.floorMod(id.hashCode(), CLAIM_BUCKETS);
+    }
+
+    /** A row's columns plus per-cell overhead (timestamps, lengths) and the condition's copy of the key. */
+    int estimatedBytes(String tenant) {
+      return 2 * (tenant.length() + kind.length() + id.length()) + deviceId.length() + 96;
+    }
   }
 
-  /** A row's columns plus per-cell overhead (timestamps, lengths) and the condition's copy of the key. */
-  static int estimatedBytes(Device d) {
-    int via = 0;
-    for (String v : d.via()) {
-      via += v.length() + 16;
+  public static final String DEVICE_CLAIM = "device";
+  public static final String AUTH_CLAIM = "auth";
+
+  /**
+   * Splits claims into conditional batches: one claim partition each (grouped by bucket, buckets in ascending order,
+   * claims in their order), at most {@value #CLAIMS_PER_CONDITIONAL_BATCH} claims and {@value #CONDITIONAL_BATCH_BYTES}
+   * estimated bytes.
+   */
+  public static List<List<Claim>> claimBatches(String tenant, List<Claim> claims) {
+    Map<Integer, List<Claim>> byBucket = new java.util.TreeMap<>();
+    for (Claim c : claims) {
+      byBucket.computeIfAbsent(c.bucket(), k -> new ArrayList<>()).add(c);
     }
-    return 2 * (d.tenant().length() + d.deviceId().length()) + d.profileId().length() + via + 64;
+    List<List<Claim>> batches = new ArrayList<>();
+    for (List<Claim> bucket : byBucket.values()) {
+      List<Claim> batch = new ArrayList<>();
+      int bytes = 0;
+      for (Claim c : bucket) {
+        int size = c.estimatedBytes(tenant);
+        if (!batch.isEmpty() && (batch.size() == CLAIMS_PER_CONDITIONAL_BATCH || bytes + size > CONDITIONAL_BATCH_BYTES)) {
+          batches.add(batch);
+          batch = new ArrayList<>();
+          bytes = 0;
+        }
+        batch.add(c);
+        bytes += size;
+      }
+      batches.add(batch);
+    }
+    return batches;
   }
 
   /** Which of {@code deviceIds} exist in the tenant: one read per {@value #IDS_PER_READ} ids, all at once. */
@@ -219,66 +251,98 @@ public final class DeviceRegistry {
   }
 
   /**
-   * Creates devices of one tenant (a group of {@link #conditionalBatches}) unless any of them exists, as one
-   * conditional batch: all are created or none. Completes with the id of an existing device (nothing created), or
-   * empty when all were created.
+   * Claims ids of one tenant (one batch of {@link #claimBatches}, so one claim partition) for the call {@code claimId}
+   * unless any of them is claimed, as one conditional batch: all or none. Completes with a claim held by someone else
+   * (nothing claimed), or empty when all are this call's. A Paxos round that timed out (outcome unknown) is sent again;
+   * rows found with this call's {@code claimId} are its own from the earlier attempt.
    */
-  public CompletionStage<Optional<String>> createDevices(List<Device> devices) {
-    if (devices.isEmpty()) {
+  public CompletionStage<Optional<Claim>> claim(String tenant, List<Claim> claims, UUID claimId) {
+    if (claims.isEmpty()) {
       return CompletableFuture.completedFuture(Optional.empty());
     }
-    if (devices.size() > DEVICES_PER_CONDITIONAL_BATCH
-        || devices.stream().anyMatch(d -> !d.tenant().equals(devices.get(0).tenant()))) {
-      throw new IllegalArgumentException("1 to " + DEVICES_PER_CONDITIONAL_BATCH + " devices of one tenant");
+    int bucket = claims.get(0).bucket();
+    if (claims.size() > CLAIMS_PER_CONDITIONAL_BATCH || claims.stream().anyMatch(c -> c.bucket() != bucket)) {
+      throw new IllegalArgumentException("1 to " + CLAIMS_PER_CONDITIONAL_BATCH + " claims of one bucket");
     }
-    if (devices.stream().mapToInt(DeviceRegistry::estimatedBytes).sum() > CONDITIONAL_BATCH_BYTES
-        && devices.size() > 1) {
-      throw new IllegalArgumentException("more than " + CONDITIONAL_BATCH_BYTES + " bytes: use conditionalBatches");
+    if (claims.size() > 1
+        && claims.stream().mapToInt(c -> c.estimatedBytes(tenant)).sum() > CONDITIONAL_BATCH_BYTES) {
+      throw new IllegalArgumentException("more than " + CONDITIONAL_BATCH_BYTES + " bytes: use claimBatches");
     }
-    if (devices.size() == 1) {
-      return createDevice(devices.get(0)).thenApply(created -> created ? Optional.<String>empty()
-          : Optional.of(devices.get(0).deviceId()));
+    Statement<?> statement;
+    if (claims.size() == 1) {
+      Claim c = claims.get(0);
+      statement = insertClaimIfAbsent.bind(tenant, bucket, c.kind(), c.id(), c.deviceId(), claimId);
+    } else {
+      BatchStatementBuilder b = new BatchStatementBuilder(BatchType.LOGGED);
+      for (Claim c : claims) {
+        b.addStatement(insertClaimIfAbsent.bind(tenant, bucket, c.kind(), c.id(), c.deviceId(), claimId));
+      }
+      statement = b.build();
     }
-    BatchStatementBuilder b = new BatchStatementBuilder(BatchType.LOGGED);
-    for (Device d : devices) {
-      b.addStatement(insertDeviceIfAbsent.bind(d.tenant(), d.deviceId(), d.profileId(), d.enabled(), d.via(),
-          d.createdAt()));
-    }
-    return createOnce(b.build(), devices, CAS_ATTEMPTS);
+    return claimOnce(statement, claimId, CAS_ATTEMPTS);
   }
 
   /** Conditional batches sent again after a Paxos timeout (whose outcome is unknown). */
   static final int CAS_ATTEMPTS = 3;
 
-  private CompletionStage<Optional<String>> createOnce(BatchStatement batch, List<Device> devices, int attempts) {
-    return session.executeAsync(batch).thenApply(rs -> {
+  private CompletionStage<Optional<Claim>> claimOnce(Statement<?> statement, UUID claimId, int attempts) {
+    return session.executeAsync(statement).thenApply(rs -> {
       if (rs.wasApplied()) {
-        return Optional.<String>empty();
+        return Optional.<Claim>empty();
       }
-      // Not applied: the rows returned are the existing ones. If they carry this batch's creation time, they are
-      // this batch's own devices, committed by an attempt that timed out (a batch is applied whole or not at all).
-      String foreign = null;
+      // Not applied: the rows returned are the existing ones. Rows with this call's claim id were claimed by an
+      // attempt of this call whose answer was lost (a batch is applied whole or not at all).
       for (Row r : rs.currentPage()) {
-        String id = r.getString("device_id");
-        Device mine = devices.stream().filter(d -> d.deviceId().equals(id)).findFirst().orElse(null);
-        boolean same = mine != null && r.getColumnDefinitions().contains("created_at")
-            && mine.createdAt().equals(r.getInstant("created_at"));
-        if (id != null && !same) {
-          foreign = id;
-          break;
+        String id = r.getColumnDefinitions().contains("id") ? r.getString("id") : null;
+        UUID holder = r.getColumnDefinitions().contains("claim") ? r.getUuid("claim") : null;
+        if (id != null && !claimId.equals(holder)) {
+          return Optional.of(new Claim(r.getString("kind"), id, r.getString("device_id")));
         }
       }
-      return foreign == null && attempts < CAS_ATTEMPTS ? Optional.<String>empty()
-          : Optional.of(foreign != null ? foreign : devices.get(0).deviceId());
+      return Optional.<Claim>empty();
     }).exceptionallyCompose(e -> {
       Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
           ? e.getCause() : e;
-      if (attempts > 1 && cause instanceof com.datastax.oss.driver.api.core.servererrors.WriteTimeoutException t
-          && t.getWriteType() == com.datastax.oss.driver.api.core.servererrors.WriteType.CAS) {
-        return createOnce(batch, devices, attempts - 1);
+      boolean unknown = cause instanceof com.datastax.oss.driver.api.core.servererrors.CASWriteUnknownException
+          || cause instanceof com.datastax.oss.driver.api.core.servererrors.WriteTimeoutException t
+          && t.getWriteType() == com.datastax.oss.driver.api.core.servererrors.WriteType.CAS;
+      if (attempts > 1 && unknown) {
+        return claimOnce(statement, claimId, attempts - 1);
       }
       return CompletableFuture.failedFuture(cause);
     });
+  }
+
+  /**
+   * Gives up claims this caller holds (plain deletes, one unlogged batch per claim partition): after a creation that
+   * lost another of its claims or failed, or a deletion. Only the holder may call this; deleting twice is harmless.
+   */
+  public CompletionStage<Void> release(String tenant, Collection<Claim> claims) {
+    Map<Integer, BatchStatementBuilder> byBucket = new LinkedHashMap<>();
+    for (Claim c : claims) {
+      byBucket.computeIfAbsent(c.bucket(), k -> new BatchStatementBuilder(BatchType.UNLOGGED))
+          .addStatement(deleteClaim.bind(tenant, c.bucket(), c.kind(), c.id()));
+    }
+    CompletableFuture<?>[] sent = byBucket.values().stream().map(b -> exec(b.build()).toCompletableFuture())
+        .toArray(CompletableFuture[]::new);
+    return CompletableFuture.allOf(sent);
+  }
+
+  /**
+   * Writes devices of one tenant whose ids this caller has claimed (plain writes, one unlogged batch per
+   * {@value #DEVICES_PER_WRITE} rows of the tenant's partition), all at once.
+   */
+  public CompletionStage<Void> putDevices(List<Device> devices) {
+    List<CompletableFuture<Void>> sent = new ArrayList<>();
+    for (int from = 0; from < devices.size(); from += DEVICES_PER_WRITE) {
+      BatchStatementBuilder b = new BatchStatementBuilder(BatchType.UNLOGGED);
+      for (Device d : devices.subList(from, Math.min(devices.size(), from + DEVICES_PER_WRITE))) {
+        b.addStatement(insertDevice.bind(d.tenant(), d.deviceId(), d.profileId(), d.enabled(), d.via(),
+            d.createdAt()));
+      }
+      sent.add(exec(b.build()).toCompletableFuture());
+    }
+    return CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new));
   }
 
   /** A credential to store for a device; {@code secret} is a password hash or a certificate fingerprint. */
@@ -287,8 +351,9 @@ public final class DeviceRegistry {
   /**
    * Stores a device's credentials: which credentials the device has (so a deletion finds them) and the credentials,
    * one single-partition batch per auth id (a password and a PSK may share one), all sent at once (different tables,
-   * so different partitions: one request could not hold them without a logged batch). Writes are idempotent; a failure
-   * fails the call before its device is created, and a deletion also looks under the device's own id as auth id.
+   * so different partitions: one request could not hold them without a logged batch). Writes are idempotent. Only the
+   * holder of the device's and auth ids' claims may call this: credentials of a device that lost its claims would
+   * overwrite the winner's.
    */
   public CompletionStage<Void> putCredentials(String tenant, String deviceId, List<NewCredential> credentials) {
     if (credentials.isEmpty()) {
@@ -322,32 +387,41 @@ public final class DeviceRegistry {
 
   /**
    * Deletes a device and the credentials that authenticate it (those recorded for it, and any under its own id as
-   * auth id that point at it, which covers devices created before credentials were recorded per device). Completes
-   * with whether the device existed. The credentials go first: a failure half-way leaves a device that cannot log in,
-   * never credentials without their device's record of them.
+   * auth id that point at it, which covers devices created before credentials were recorded per device), then its
+   * claims. Completes with whether the device existed. The credentials go first: a failure half-way leaves a device
+   * that cannot log in, never credentials without their device's record of them; the claims go last, so the ids are
+   * free again only once nothing of the device is left.
    */
   public CompletionStage<Boolean> deleteDevice(String tenant, String deviceId) {
-    // A plain read then a plain delete, no LWT: every device of a tenant shares one partition, and concurrent Paxos
-    // rounds on one partition contend. Deleting twice is harmless.
+    // Plain reads and deletes, no LWT: only the creation of ids needs to be exclusive. Deleting twice is harmless.
     return device(tenant, deviceId).thenCompose(existing -> deleteCredentialsOf(tenant, deviceId)
-        .thenCompose(v -> exec(deleteDevice.bind(tenant, deviceId)))
-        .thenCompose(v -> exec(deleteDeviceCredentials.bind(tenant, deviceId)))
+        .thenCompose(authIds -> exec(deleteDevice.bind(tenant, deviceId))
+            .thenCompose(v -> exec(deleteDeviceCredentials.bind(tenant, deviceId)))
+            .thenCompose(v -> {
+              List<Claim> claims = new ArrayList<>();
+              claims.add(Claim.device(deviceId));
+              authIds.forEach(a -> claims.add(Claim.auth(a, deviceId)));
+              return release(tenant, claims);
+            }))
         .thenApply(v -> existing.isPresent()));
   }
 
-  private CompletionStage<Void> deleteCredentialsOf(String tenant, String deviceId) {
+  /** Deletes the device's credentials; completes with the auth ids it held a credential under. */
+  private CompletionStage<Set<String>> deleteCredentialsOf(String tenant, String deviceId) {
     return session.executeAsync(selectDeviceCredentials.bind(tenant, deviceId)).thenCompose(rs -> {
       Map<String, Set<String>> recorded = new LinkedHashMap<>();
       for (Row r : rs.currentPage()) {
         recorded.computeIfAbsent(r.getString("auth_id"), k -> new HashSet<>()).add(r.getString("type"));
       }
       recorded.computeIfAbsent(deviceId, k -> new HashSet<>()).addAll(List.of(PASSWORD, PSK, X509));
+      Set<String> held = java.util.concurrent.ConcurrentHashMap.newKeySet();
       List<CompletableFuture<Void>> deletions = new ArrayList<>();
       recorded.forEach((authId, types) -> types.forEach(type -> deletions.add(credential(tenant, authId, type)
           .thenCompose(c -> {
             if (c.isEmpty() || !deviceId.equals(c.get().deviceId())) {
               return CompletableFuture.<Void>completedFuture(null); // none, or another device's
             }
+            held.add(authId);
             BatchStatementBuilder b = new BatchStatementBuilder(BatchType.LOGGED)
                 .addStatement(deleteCredential.bind(tenant, authId, type));
             if (X509.equals(type) && c.get().secret() != null) {
@@ -355,7 +429,7 @@ public final class DeviceRegistry {
             }
             return exec(b.build());
           }).toCompletableFuture())));
-      return CompletableFuture.allOf(deletions.toArray(CompletableFuture[]::new));
+      return CompletableFuture.allOf(deletions.toArray(CompletableFuture[]::new)).thenApply(v -> (Set<String>) held);
     });
   }
 

@@ -168,10 +168,10 @@ class DeviceGrpcServiceTest {
   }
 
   @Test
-  void aBatchSpanningSeveralConditionalBatchesCreatesEveryDeviceInRequestOrder() {
+  void aBatchSpanningEveryClaimPartitionCreatesEveryDeviceInRequestOrder() {
     tenantWithProfile();
     BatchCreateDevicesRequest.Builder batch = BatchCreateDevicesRequest.newBuilder().setParent("tenants/" + tenant);
-    int n = io.iiot.devicehub.storage.DeviceRegistry.DEVICES_PER_CONDITIONAL_BATCH * 2 + 7;
+    int n = io.iiot.devicehub.storage.DeviceRegistry.CLAIMS_PER_CONDITIONAL_BATCH * 2 + 7;
     for (int i = 0; i < n; i++) {
       batch.addRequests(device(String.format("m-%03d", n - i), Credential.newBuilder()
           .setPassword("Z2VuZXJhdGVkLXNlY3JldC1udW1iZXI" + i).setGeneratedPassword(true).build()));
@@ -183,6 +183,57 @@ class DeviceGrpcServiceTest {
     assertThat(hub.session.execute("SELECT count(*) FROM devices WHERE tenant = ?", tenant).one().getLong(0))
         .isEqualTo(n);
     assertThat(storedHash(String.format("m-%03d", 1))).startsWith("pbkdf2-sha256$1000$");
+  }
+
+  @Test
+  void ofTwoConcurrentCreatorsOfTheSameDevicesOnlyTheWinnersCredentialsAreStored() throws Exception {
+    tenantWithProfile();
+    int n = 200;
+    BatchCreateDevicesRequest.Builder a = BatchCreateDevicesRequest.newBuilder().setParent("tenants/" + tenant);
+    BatchCreateDevicesRequest.Builder b = BatchCreateDevicesRequest.newBuilder().setParent("tenants/" + tenant);
+    for (int i = 0; i < n; i++) {
+      a.addRequests(device("race-" + i, Credential.newBuilder().setPassword(racePassword("A", i))
+          .setGeneratedPassword(true).build()));
+      b.addRequests(device("race-" + i, Credential.newBuilder().setPassword(racePassword("B", i))
+          .setGeneratedPassword(true).build()));
+    }
+    java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(2);
+    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+    try {
+      List<java.util.concurrent.Future<Object>> calls = new ArrayList<>();
+      for (BatchCreateDevicesRequest request : List.of(a.build(), b.build())) {
+        calls.add(callers.submit(() -> {
+          go.await();
+          try {
+            return api.batchCreateDevices(request);
+          } catch (StatusRuntimeException e) {
+            return e;
+          }
+        }));
+      }
+      go.countDown();
+      Object first = calls.get(0).get(2, java.util.concurrent.TimeUnit.MINUTES);
+      Object second = calls.get(1).get(2, java.util.concurrent.TimeUnit.MINUTES);
+
+      assertThat(List.of(first, second)).filteredOn(r -> r instanceof BatchCreateDevicesResponse).hasSize(1);
+      StatusRuntimeException lost = (StatusRuntimeException) (first instanceof StatusRuntimeException ? first
+          : second);
+      assertThat(lost.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS);
+      String winner = first instanceof BatchCreateDevicesResponse ? "A" : "B";
+      String loser = winner.equals("A") ? "B" : "A";
+      for (int i = 0; i < n; i++) {
+        String stored = storedHash("race-" + i);
+        assertThat(io.iiot.devicehub.domain.PasswordHasher.verify(racePassword(winner, i), stored))
+            .as("race-%d's credential is the winner's (%s)", i, winner).isTrue();
+        assertThat(io.iiot.devicehub.domain.PasswordHasher.verify(racePassword(loser, i), stored)).isFalse();
+      }
+    } finally {
+      callers.shutdownNow();
+    }
+  }
+
+  private static String racePassword(String caller, int i) {
+    return caller + "-generated-secret-" + String.format("%05d", i) + "-x";
   }
 
   @Test

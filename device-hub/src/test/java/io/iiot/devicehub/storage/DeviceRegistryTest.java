@@ -63,30 +63,48 @@ class DeviceRegistryTest {
   }
 
   @Test
-  void conditionalBatchesOfTheLongestIdsStayUnderCassandrasBatchLimitAndCreateEveryDevice() throws Exception {
-    await(registry.putTenant(new Tenant(tenant, true, Duration.ofDays(90))));
-    Instant created = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+  void claimBatchesOfTheLongestIdsStayUnderCassandrasBatchLimitAndClaimEveryId() throws Exception {
     String pad = "x".repeat(120);
-    java.util.List<Device> longest = new java.util.ArrayList<>();
-    for (int i = 0; i < 150; i++) {
-      longest.add(new Device(tenant, String.format("%s%08d", pad, i), "p" + pad + "1234567", true,
-          Set.of("a" + pad + "1234567", "b" + pad + "1234567", "c" + pad + "1234567"), created));
+    String longTenant = (tenant + pad).substring(0, 128);
+    java.util.List<DeviceRegistry.Claim> longest = new java.util.ArrayList<>();
+    for (int i = 0; i < 3000; i++) {
+      String id = String.format("%s%08d", pad, i);
+      longest.add(DeviceRegistry.Claim.device(id));
+      longest.add(DeviceRegistry.Claim.auth(id, id));
     }
-    java.util.List<java.util.List<Device>> groups = DeviceRegistry.conditionalBatches(longest);
-    assertThat(groups.size()).isGreaterThan(1);
-    for (java.util.List<Device> group : groups) {
+    java.util.List<java.util.List<DeviceRegistry.Claim>> batches = DeviceRegistry.claimBatches(longTenant, longest);
+    assertThat(batches.size()).isGreaterThan(DeviceRegistry.CLAIM_BUCKETS);
+    UUID call = UUID.randomUUID();
+    for (java.util.List<DeviceRegistry.Claim> batch : batches) {
+      assertThat(batch).extracting(DeviceRegistry.Claim::bucket).containsOnly(batch.get(0).bucket());
       // Cassandra refuses a batch over batch_size_fail_threshold (50 KiB): this would fail, not just warn.
-      assertThat(await(registry.createDevices(group))).isEmpty();
+      assertThat(await(registry.claim(longTenant, batch, call))).isEmpty();
     }
-    assertThat(await(registry.existingDevices(tenant, longest.stream().map(Device::deviceId).toList())))
-        .hasSize(longest.size());
+    assertThat(batches.stream().mapToInt(java.util.List::size).sum()).isEqualTo(longest.size());
+    // The same call again (a Paxos round whose answer was lost) finds its own claims; another call finds them taken.
+    assertThat(await(registry.claim(longTenant, batches.get(0), call))).isEmpty();
+    assertThat(await(registry.claim(longTenant, batches.get(0), UUID.randomUUID()))).isPresent();
+    await(registry.release(longTenant, batches.get(0)));
+    assertThat(await(registry.claim(longTenant, batches.get(0), UUID.randomUUID()))).isEmpty();
 
-    java.util.List<Device> typical = new java.util.ArrayList<>();
-    for (int i = 0; i < 600; i++) {
-      typical.add(new Device(tenant, "belt-" + i, "belt", true, Set.of(), created));
+    java.util.List<DeviceRegistry.Claim> typical = new java.util.ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      typical.add(DeviceRegistry.Claim.device("belt-" + i));
+      typical.add(DeviceRegistry.Claim.auth("belt-" + i, "belt-" + i));
     }
-    assertThat(DeviceRegistry.conditionalBatches(typical)).extracting(java.util.List::size)
-        .containsExactly(DeviceRegistry.DEVICES_PER_CONDITIONAL_BATCH, DeviceRegistry.DEVICES_PER_CONDITIONAL_BATCH,
-            600 - 2 * DeviceRegistry.DEVICES_PER_CONDITIONAL_BATCH);
+    // A device id and an equal auth id share a claim partition, so one conditional batch per partition here.
+    assertThat(DeviceRegistry.claimBatches(tenant, typical)).hasSize(DeviceRegistry.CLAIM_BUCKETS);
+  }
+
+  @Test
+  void aDeviceCreatedOnItsFirstMessageIsCreatedOnce() throws Exception {
+    await(registry.putTenant(new Tenant(tenant, true, Duration.ofDays(90))));
+    Device d = new Device(tenant, "hono-1", "belt", true, Set.of(), Instant.now().truncatedTo(ChronoUnit.MILLIS));
+    assertThat(await(registry.createDevice(d))).isTrue();
+    assertThat(await(registry.createDevice(new Device(tenant, "hono-1", "other", true, Set.of(), Instant.now()))))
+        .isFalse();
+    assertThat(await(registry.device(tenant, "hono-1"))).contains(d);
+    assertThat(await(registry.deleteDevice(tenant, "hono-1"))).isTrue();
+    assertThat(await(registry.createDevice(d))).isTrue();
   }
 }

@@ -117,8 +117,7 @@ public final class DeviceHubDirectory implements DeviceDirectory {
         if (rejected.isEmpty()) {
           if (e.getStatus().getCode() == Status.Code.UNAVAILABLE
               || e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED) {
-            // Outcome unknown (device-hub may have written part of the batch): look each device up and complete
-            // the ones that exist; their credentials were written before the device.
+            // Outcome unknown (device-hub may have written part of the batch): remove the batch's devices again.
             resolveUnknown(tenant, chunk, pending, outcome, e);
             pending.clear();
             continue;
@@ -138,19 +137,23 @@ public final class DeviceHubDirectory implements DeviceDirectory {
     return ordered;
   }
 
+  /**
+   * After an unknown outcome, removes the batch's devices again and fails their rows: device-hub writes a device's
+   * credentials after the device, so one found to exist may lack them. Removal skips missing devices; if it fails
+   * too, the outcome stays unknown and the whole call fails.
+   */
   private void resolveUnknown(String tenant, List<NewDevice> chunk, List<Integer> pending,
       Map<Integer, RowOutcome> outcome, StatusRuntimeException cause) {
+    try {
+      stub.withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS).batchDeleteDevices(BatchDeleteDevicesRequest
+          .newBuilder().setParent("tenants/" + tenant).addAllDeviceIds(pending.stream()
+              .map(i -> chunk.get(i).deviceId()).toList()).build());
+    } catch (StatusRuntimeException e) {
+      throw cause; // still unknown: the whole call fails
+    }
     for (int i : pending) {
-      try {
-        stub.withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS).getDevice(io.iiot.device.v1.GetDeviceRequest
-            .newBuilder().setName("tenants/" + tenant + "/devices/" + chunk.get(i).deviceId()).build());
-        outcome.put(i, RowOutcome.OK);
-      } catch (StatusRuntimeException e) {
-        if (e.getStatus().getCode() != Status.Code.NOT_FOUND) {
-          throw cause; // still unknown: the whole call fails
-        }
-        outcome.put(i, RowOutcome.failed("device-hub did not create it: " + cause.getStatus()));
-      }
+      outcome.put(i, RowOutcome.failed("device-hub did not answer (" + cause.getStatus().getCode()
+          + "); the device was removed again"));
     }
   }
 
