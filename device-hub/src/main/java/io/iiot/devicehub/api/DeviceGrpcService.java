@@ -176,18 +176,13 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
           throw ApiErrors.notFound("iiot.device.v1.DeviceProfile", "tenants/" + tenant + "/profiles/" + profile);
         }
       }
-      // Existence checks all at once (bounded), not one awaited read after another.
-      Set<String> existing = await(registry.existingDevices(tenant, deviceIds));
-      for (CreateDeviceRequest r : requests) {
-        if (existing.contains(r.getDeviceId())) {
-          throw ApiErrors.alreadyExists("iiot.device.v1.Device", Names.deviceName(tenant, r.getDeviceId()));
-        }
-      }
+      // Existence checks all at once: devices and auth ids by reads of 100 ids each, certificates one by one
+      // (bounded). Creation claims every id anyway; these reads find devices and credentials from before claims
+      // existed, and answer a plain conflict before any claim is made.
+      CompletableFuture<Set<String>> existing = registry.existingDevices(tenant, deviceIds).toCompletableFuture();
+      CompletableFuture<Set<String>> taken = registry.takenAuthIds(tenant, credentialTypes.keySet())
+          .toCompletableFuture();
       StorageWindow reads = new StorageWindow(IN_FLIGHT);
-      Map<String, CompletableFuture<Boolean>> taken = new LinkedHashMap<>();
-      for (String authId : credentialTypes.keySet()) {
-        taken.put(authId, reads.submit(() -> registry.authIdTaken(tenant, authId)));
-      }
       Map<String, CompletableFuture<Boolean>> certificates = new LinkedHashMap<>();
       for (CreateDeviceRequest r : requests) {
         for (Credential c : r.getCredentialsList()) {
@@ -198,11 +193,16 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
           }
         }
       }
-      await(reads.all(), STORAGE_WAIT);
+      await(CompletableFuture.allOf(existing, taken, reads.all()), STORAGE_WAIT);
       checked[0] = System.nanoTime();
-      for (Map.Entry<String, CompletableFuture<Boolean>> e : taken.entrySet()) {
-        if (e.getValue().join()) {
-          throw ApiErrors.alreadyExists("credential", e.getKey() + "@" + tenant);
+      for (CreateDeviceRequest r : requests) {
+        if (existing.join().contains(r.getDeviceId())) {
+          throw ApiErrors.alreadyExists("iiot.device.v1.Device", Names.deviceName(tenant, r.getDeviceId()));
+        }
+      }
+      for (String authId : credentialTypes.keySet()) {
+        if (taken.join().contains(authId)) {
+          throw ApiErrors.alreadyExists("credential", authId + "@" + tenant);
         }
       }
       for (Map.Entry<String, CompletableFuture<Boolean>> e : certificates.entrySet()) {
@@ -308,8 +308,13 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
     } catch (StatusRuntimeException e) {
       // Nothing half-created stays behind: devices, credentials and claims of this call go again (best effort; the
       // caller is told UNAVAILABLE either way and may look the devices up).
+      // Blind deletes of what this call wrote (no reads: the node may be struggling already).
       StorageWindow removals = new StorageWindow(IN_FLIGHT);
-      devices.forEach(d -> removals.submit(() -> registry.deleteDevice(tenant, d.deviceId())));
+      for (int i = 0; i < devices.size(); i++) {
+        String deviceId = devices.get(i).deviceId();
+        List<DeviceRegistry.NewCredential> written = hashed.get(i).getNow(List.of());
+        removals.submit(() -> registry.removeCreated(tenant, deviceId, written));
+      }
       removals.all().handle((v, err) -> null).thenCompose(v -> registry.release(tenant, claims))
           .whenComplete((v, err) -> {
             if (err != null) {

@@ -48,7 +48,7 @@ public final class DeviceRegistry {
   private final PreparedStatement insertClaimIfAbsent;
   private final PreparedStatement deleteClaim;
   private final PreparedStatement selectDevicesAfter;
-  private final PreparedStatement selectAuthId;
+  private final PreparedStatement selectAuthIds;
   private final PreparedStatement insertCredential;
   private final PreparedStatement selectCredential;
   private final PreparedStatement insertFingerprint;
@@ -81,7 +81,8 @@ public final class DeviceRegistry {
         + " AND id = ?");
     selectDevicesAfter = session.prepare("SELECT device_id, profile_id, enabled, via, created_at FROM " + ks
         + "devices WHERE tenant = ? AND device_id > ? LIMIT ?");
-    selectAuthId = session.prepare("SELECT type FROM " + ks + "credentials WHERE tenant = ? AND auth_id = ? LIMIT 1");
+    selectAuthIds = session.prepare("SELECT auth_id FROM " + ks + "credentials WHERE tenant = ? AND auth_id IN ?"
+        + " PER PARTITION LIMIT 1");
     insertCredential = session.prepare("INSERT INTO " + ks + "credentials (tenant, auth_id, type, device_id, secret, key)"
         + " VALUES (?, ?, ?, ?, ?, ?)");
     selectCredential = session.prepare("SELECT device_id, secret, key FROM " + ks
@@ -386,6 +387,24 @@ public final class DeviceRegistry {
   }
 
   /**
+   * Removes what a creation holding the device's claims wrote (or may have written) for it, without reading first:
+   * its row, its record of credentials and the given credentials (while the claims are held, no one else's can be
+   * under those auth ids). The caller releases the claims afterwards.
+   */
+  public CompletionStage<Void> removeCreated(String tenant, String deviceId, List<NewCredential> credentials) {
+    List<CompletableFuture<Void>> sent = new ArrayList<>();
+    sent.add(exec(deleteDevice.bind(tenant, deviceId)).toCompletableFuture());
+    sent.add(exec(deleteDeviceCredentials.bind(tenant, deviceId)).toCompletableFuture());
+    for (NewCredential c : credentials) {
+      sent.add(exec(deleteCredential.bind(tenant, c.authId(), c.type())).toCompletableFuture());
+      if (X509.equals(c.type())) {
+        sent.add(exec(deleteFingerprint.bind(c.secret())).toCompletableFuture());
+      }
+    }
+    return CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new));
+  }
+
+  /**
    * Deletes a device and the credentials that authenticate it (those recorded for it, and any under its own id as
    * auth id that point at it, which covers devices created before credentials were recorded per device), then its
    * claims. Completes with whether the device existed. The credentials go first: a failure half-way leaves a device
@@ -445,9 +464,29 @@ public final class DeviceRegistry {
     });
   }
 
-  /** Whether any credential uses {@code authId@tenant}. */
-  public CompletionStage<Boolean> authIdTaken(String tenant, String authId) {
-    return session.executeAsync(selectAuthId.bind(tenant, authId)).thenApply(rs -> rs.one() != null);
+  /**
+   * Which of {@code authIds} any credential of the tenant uses: one read per {@value #IDS_PER_READ} auth ids (each
+   * names that many partitions of the credentials table, so the node reads them all but the call pays one request),
+   * all at once.
+   */
+  public CompletionStage<Set<String>> takenAuthIds(String tenant, Collection<String> authIds) {
+    List<String> ids = new ArrayList<>(authIds);
+    List<CompletableFuture<Set<String>>> reads = new ArrayList<>();
+    for (int from = 0; from < ids.size(); from += IDS_PER_READ) {
+      List<String> some = ids.subList(from, Math.min(ids.size(), from + IDS_PER_READ));
+      reads.add(session.executeAsync(selectAuthIds.bind(tenant, List.copyOf(some))).thenApply(rs -> {
+        Set<String> found = new HashSet<>();
+        for (Row r : rs.currentPage()) {
+          found.add(r.getString("auth_id"));
+        }
+        return found;
+      }).toCompletableFuture());
+    }
+    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> {
+      Set<String> all = new HashSet<>();
+      reads.forEach(r -> all.addAll(r.join()));
+      return all;
+    });
   }
 
   /** Stores a password credential; {@code hash} is a {@code PasswordHasher} string, never the password. */
