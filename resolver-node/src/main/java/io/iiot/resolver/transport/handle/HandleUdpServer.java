@@ -2,7 +2,6 @@ package io.iiot.resolver.transport.handle;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -291,8 +290,11 @@ public final class HandleUdpServer {
     private void send(HandleRequestProcessor.Encoded enc, InetSocketAddress to) {
       Channel ch = channel;
       if (enc.messageLength() <= Limits.MAX_UDP_DATA) {
-        // the common case: the encoded bytes are the datagram, wrapped without a copy
-        ch.write(new DatagramPacket(Unpooled.wrappedBuffer(enc.wire()), to), ch.voidPromise());
+        // the common case: the encoded bytes are the datagram, copied once into a pooled direct buffer (a heap
+        // buffer would be copied into one by the channel anyway, in a second packet object)
+        byte[] wire = enc.wire();
+        ByteBuf out = ch.alloc().directBuffer(wire.length).writeBytes(wire);
+        ch.write(new DatagramPacket(out, to), ch.voidPromise());
         return;
       }
       for (Buffer b : datagrams(enc)) {
