@@ -2,6 +2,7 @@ package io.iiot.devicehub.storage;
 
 import com.datastax.oss.driver.api.core.CqlIdentifier;
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.DriverTimeoutException;
 import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
 import com.datastax.oss.driver.api.core.cql.BatchType;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
@@ -10,6 +11,8 @@ import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Statement;
 import com.datastax.oss.driver.api.core.metadata.Node;
 import com.datastax.oss.driver.api.core.metadata.TokenMap;
+import com.datastax.oss.driver.api.core.servererrors.OverloadedException;
+import com.datastax.oss.driver.api.core.servererrors.WriteTimeoutException;
 import io.iiot.devicehub.domain.TelemetryRow;
 import io.iiot.devicehub.domain.TelemetryRow.PartitionKey;
 import io.micrometer.core.instrument.Counter;
@@ -28,6 +31,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
@@ -61,6 +65,9 @@ import java.util.concurrent.TimeUnit;
 public final class CassandraTelemetryWriter implements TelemetryWriter {
   /** Keeps a batch well under Cassandra's 50 KiB batch_size_fail_threshold whatever the text values. */
   private static final int MAX_BATCH_BYTES = 24 * 1024;
+  /** Attempts of a batch that timed out or found the node overloaded, before its rows' writes fail. */
+  static final int MAX_ATTEMPTS = 3;
+  private static final long RETRY_BACKOFF_MS = 50;
 
   /** What may share one UNLOGGED batch ({@code telemetry.batch-grouping}). */
   public enum Grouping {
@@ -87,6 +94,7 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
   private final Map<Object, Group> queue = new LinkedHashMap<>();
   private final Counter rowsWritten;
   private final Counter refused;
+  private final Counter retries;
   private final Timer batchTimer;
   private final DistributionSummary batchRows;
   private int queuedRows;
@@ -130,6 +138,8 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
     this.rowsWritten = Counter.builder("devicehub.telemetry.rows.written").tag("queue", path).register(registry);
     this.refused = Counter.builder("devicehub.telemetry.writes.refused").tag("reason", "overloaded")
         .tag("queue", path).register(registry);
+    this.retries = Counter.builder("devicehub.telemetry.batch.retries").tag("queue", path)
+        .description("Batches sent again after a timeout or an overloaded node").register(registry);
     this.batchTimer = Timer.builder("devicehub.telemetry.batch.latency").tag("queue", path)
         .publishPercentiles(0.5, 0.99).register(registry);
     this.batchRows = DistributionSummary.builder("devicehub.telemetry.batch.rows")
@@ -237,7 +247,18 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
       // Routed by its first statement's partition: with replica-set grouping every row has the same replicas.
       statement = b.build();
     }
-    long start = System.nanoTime();
+    execute(sent, statement, 1, System.nanoTime());
+  }
+
+  /**
+   * Sends one attempt of a batch. A batch that timed out or found the node overloaded is sent again (after
+   * {@value #RETRY_BACKOFF_MS} ms times the attempt) up to {@value #MAX_ATTEMPTS} attempts before its rows' writes
+   * fail: the statement is idempotent, and a busy node's timeout says nothing about the rows, while failing them would
+   * make every device whose rows the batch carries refuse or resend (an MQTT 3.1.1 client is disconnected). The
+   * batch keeps its place in flight meanwhile, so the retries add no load beyond the in-flight bound.
+   */
+  private void execute(Batch sent, Statement<?> statement, int attempt, long start) {
+    List<Pending> batch = sent.rows;
     CompletionStage<?> stage;
     try {
       stage = session.executeAsync(statement);
@@ -245,6 +266,12 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
       stage = CompletableFuture.failedFuture(e);
     }
     stage.whenComplete((rs, err) -> {
+      if (err != null && attempt < MAX_ATTEMPTS && isTransient(err)) {
+        retries.increment();
+        CompletableFuture.delayedExecutor(RETRY_BACKOFF_MS * attempt, TimeUnit.MILLISECONDS)
+            .execute(() -> execute(sent, statement, attempt + 1, start));
+        return;
+      }
       batchTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
       synchronized (this) {
         inFlight -= sent.partitions;
@@ -258,6 +285,13 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
       }
       drain();
     });
+  }
+
+  /** Timeouts and overload: the node may well take the same write a moment later. */
+  static boolean isTransient(Throwable err) {
+    Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+    return e instanceof WriteTimeoutException || e instanceof OverloadedException
+        || e instanceof DriverTimeoutException;
   }
 
   /**

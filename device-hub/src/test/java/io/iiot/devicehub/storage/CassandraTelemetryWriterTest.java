@@ -4,10 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import com.datastax.oss.driver.api.core.cql.Row;
+import com.datastax.oss.driver.api.core.cql.Statement;
+import com.datastax.oss.driver.api.core.metadata.Node;
+import com.datastax.oss.driver.api.core.servererrors.DefaultWriteType;
+import com.datastax.oss.driver.api.core.servererrors.WriteTimeoutException;
 import io.iiot.base.testing.EmbeddedCassandraExtension;
 import io.iiot.devicehub.domain.TelemetryRow;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -16,6 +23,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -176,5 +184,53 @@ class CassandraTelemetryWriterTest {
         Thread.sleep(250);
       }
     }
+  }
+
+  @Test
+  void aBatchThatTimedOutIsSentAgainAndItsRowsAreStored() throws Exception {
+    AtomicInteger timeoutsLeft = new AtomicInteger(CassandraTelemetryWriter.MAX_ATTEMPTS - 1);
+    CassandraTelemetryWriter writer = new CassandraTelemetryWriter(timingOut(timeoutsLeft), TestKeyspace.NAME,
+        registry, 8, 1000, 50);
+    writer.write(List.of(new TelemetryRow(tenant, "d1", t0, "temperature", 20.0, null),
+        new TelemetryRow(tenant, "d1", t0, "pressure", 2.0, null)), Duration.ZERO)
+        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+    assertThat(stored("d1")).hasSize(2);
+    assertThat(timeoutsLeft).hasValue(0);
+    assertThat(registry.get("devicehub.telemetry.batch.retries").counter().count())
+        .isEqualTo(CassandraTelemetryWriter.MAX_ATTEMPTS - 1);
+  }
+
+  @Test
+  void aBatchThatKeepsTimingOutFailsItsWritesAfterTheLastAttemptAndFreesItsPlace() throws Exception {
+    AtomicInteger timeoutsLeft = new AtomicInteger(1000);
+    CassandraTelemetryWriter writer = new CassandraTelemetryWriter(timingOut(timeoutsLeft), TestKeyspace.NAME,
+        registry, 1, 1000, 50);
+    var write = writer.write(List.of(new TelemetryRow(tenant, "d1", t0, "temperature", 20.0, null)), Duration.ZERO)
+        .toCompletableFuture();
+
+    assertThatThrownBy(() -> write.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+        .hasCauseInstanceOf(WriteTimeoutException.class);
+    assertThat(1000 - timeoutsLeft.get()).isEqualTo(CassandraTelemetryWriter.MAX_ATTEMPTS);
+    assertThat(writer.inFlight()).isZero();
+    assertThat(stored("d1")).isEmpty();
+  }
+
+  /** The real session, except that its next {@code timeoutsLeft} statements fail as a busy node's write timeout. */
+  private CqlSession timingOut(AtomicInteger timeoutsLeft) {
+    Node node = session.getMetadata().getNodes().values().iterator().next();
+    return (CqlSession) Proxy.newProxyInstance(CqlSession.class.getClassLoader(), new Class<?>[] {CqlSession.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("executeAsync") && args.length == 1 && args[0] instanceof Statement<?>
+              && timeoutsLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            return CompletableFuture.failedFuture(new WriteTimeoutException(node, DefaultConsistencyLevel.LOCAL_QUORUM,
+                0, 1, DefaultWriteType.UNLOGGED_BATCH));
+          }
+          try {
+            return method.invoke(session, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
   }
 }

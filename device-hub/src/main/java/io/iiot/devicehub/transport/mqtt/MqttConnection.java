@@ -37,12 +37,15 @@ import org.slf4j.LoggerFactory;
  *       counted.
  *   <li>QoS 2 is not offered (MQTT 5 CONNACK says Maximum QoS 1); a QoS 2 PUBLISH ends the connection.
  *   <li>Backpressure: with {@code maxUnacked} messages waiting for storage, or while the writer is saturated, the socket
- *       is not read.
+ *       is not read. A QoS 1 message that finds the write queue full waits and is offered again: a client within its
+ *       window is never refused, nor a 3.1.1 client disconnected, because other clients filled the queue.
  * </ul>
  */
 final class MqttConnection {
   private static final Logger LOG = LoggerFactory.getLogger(MqttConnection.class);
   private static final int MQTT_5 = 5;
+  /** How soon a QoS 1 message refused for a full write queue is offered again (the queue drains in milliseconds). */
+  private static final long OVERLOAD_RETRY_MS = 20;
 
   private final Vertx vertx;
   private final Context context;
@@ -196,8 +199,32 @@ final class MqttConnection {
       done(slot, qos, new IngestException(IngestException.Kind.INVALID_ADDRESS, e.getMessage()));
       return;
     }
-    ingest.publish(device, address, qos, msg.payload().getBytes(), contentType)
-        .whenComplete((v, err) -> context.runOnContext(x -> done(slot, qos, err == null ? null : unwrap(err))));
+    store(slot, qos, address, msg.payload().getBytes(), contentType);
+  }
+
+  /**
+   * Writes one message. A QoS 1 message the writer refuses because its queue is full stays here and is offered again
+   * once the queue has room: the client sent it within its window, and the queue is full because of everyone else's
+   * messages, so refusing it would end a 3.1.1 connection (the only refusal 3.1.1 has) for other clients' load. Its
+   * socket stays paused meanwhile ({@link #throttle}), so what waits here is bounded by the messages already read:
+   * at most {@code maxUnacked} per connection.
+   */
+  private void store(InOrderAcks.Slot<IngestException> slot, int qos, PublishAddress address, byte[] payload,
+      String contentType) {
+    ingest.publish(device, address, qos, payload, contentType).whenComplete((v, err) -> context.runOnContext(x -> {
+      IngestException refusal = err == null ? null : unwrap(err);
+      if (refusal != null && refusal.kind() == IngestException.Kind.OVERLOADED && slot != null && !closed) {
+        metrics.overloadWait();
+        throttle();
+        vertx.setTimer(OVERLOAD_RETRY_MS, t -> {
+          if (!closed) {
+            store(slot, qos, address, payload, contentType);
+          }
+        });
+        return;
+      }
+      done(slot, qos, refusal);
+    }));
   }
 
   private static String contentType(MqttProperties props) {

@@ -11,17 +11,26 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code IngestException.Kind} in lower case), {@code devicehub_mqtt_connects_total{result}} and the gauge
  * {@code devicehub_mqtt_connections}, and {@code devicehub_mqtt_protocol_errors_total{kind}}: packets the MQTT codec
  * could not read ({@code malformed}) or cut because they exceed {@code mqtt.max-message-bytes} ({@code too_large});
- * either ends the connection.
+ * either ends the connection. {@code devicehub_mqtt_overload_waits_total}: times a QoS 1 message found the write queue
+ * full and waited (with its socket paused) instead of being refused.
  */
 final class MqttMetrics {
   private final MeterRegistry registry;
   final AtomicInteger connections = new AtomicInteger();
   /** Message counters by "qos/outcome": looked up once, not built and registered again for every message. */
   private final Map<String, Counter> messages = new ConcurrentHashMap<>();
+  private final Counter overloadWaits;
 
   MqttMetrics(MeterRegistry registry) {
     this.registry = registry;
     registry.gauge("devicehub.mqtt.connections", connections);
+    overloadWaits = Counter.builder("devicehub.mqtt.overload.waits")
+        .description("QoS 1 messages that found the write queue full and were offered again later instead of refused")
+        .register(registry);
+  }
+
+  void overloadWait() {
+    overloadWaits.increment();
   }
 
   void message(int qos, String outcome) {
