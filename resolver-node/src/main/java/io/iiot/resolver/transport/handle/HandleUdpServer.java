@@ -127,7 +127,6 @@ public final class HandleUdpServer {
     }
     bound.addListener(r -> {
       if (r.isSuccess()) {
-        endpoint.channel = (DatagramChannel) bound.channel();
         synchronized (endpoints) {
           endpoints.add(endpoint);
         }
@@ -163,9 +162,16 @@ public final class HandleUdpServer {
     volatile DatagramChannel channel;
     long sweepTimer = -1;
     boolean unflushed;
+    /** {@link #onPacket} as one handler object, not one per datagram. */
+    private final io.vertx.core.Handler<DatagramPacket> onPacket = this::onPacket;
 
     Endpoint(ContextInternal context) {
       this.context = context;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+      channel = (DatagramChannel) ctx.channel(); // before the first read
     }
 
     @Override
@@ -173,7 +179,7 @@ public final class HandleUdpServer {
       DatagramPacket packet = (DatagramPacket) msg;
       try {
         // in the context of this loop, so that what the request starts (storage reads, worker tasks) belongs to it
-        context.emit(packet, this::onPacket);
+        context.emit(packet, onPacket);
       } finally {
         packet.release();
       }
@@ -230,7 +236,10 @@ public final class HandleUdpServer {
       Future<List<HandleRequestProcessor.Encoded>> answer = processor.process(m, true);
       if (answer.succeeded()) {
         // answered at once (cache hits): written now, flushed with the rest of this read batch
-        answer.result().forEach(enc -> send(enc, from));
+        List<HandleRequestProcessor.Encoded> out = answer.result();
+        for (int i = 0; i < out.size(); i++) {
+          send(out.get(i), from);
+        }
         unflushed = true;
       } else {
         answer.onSuccess(out -> {
