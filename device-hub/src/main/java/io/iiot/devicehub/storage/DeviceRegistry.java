@@ -350,7 +350,8 @@ public final class DeviceRegistry {
   public record NewCredential(String authId, String type, String secret, byte[] key) {}
 
   /**
-   * Stores a device's credentials: which credentials the device has (so a deletion finds them) and the credentials,
+   * Stores a device's credentials: which credentials the device has under other auth ids than its own id (so a
+   * deletion finds them; under its own id a deletion always looks) and the credentials,
    * one single-partition batch per auth id (a password and a PSK may share one), all sent at once (different tables,
    * so different partitions: one request could not hold them without a logged batch). Writes are idempotent. Only the
    * holder of the device's and auth ids' claims may call this: credentials of a device that lost its claims would
@@ -363,8 +364,14 @@ public final class DeviceRegistry {
     BatchStatementBuilder index = new BatchStatementBuilder(BatchType.UNLOGGED);
     Map<String, BatchStatementBuilder> byAuthId = new LinkedHashMap<>();
     List<Statement<?>> writes = new ArrayList<>();
+    boolean indexed = false;
     for (NewCredential c : credentials) {
-      index.addStatement(insertDeviceCredential.bind(tenant, deviceId, c.authId(), c.type()));
+      if (!c.authId().equals(deviceId)) {
+        // Under the device's own id a deletion looks anyway: no record needed (onboarding's usual case, one write
+        // less per device).
+        index.addStatement(insertDeviceCredential.bind(tenant, deviceId, c.authId(), c.type()));
+        indexed = true;
+      }
       BoundStatement row = insertCredential.bind(tenant, c.authId(), c.type(), deviceId, c.secret(),
           c.key() == null ? null : ByteBuffer.wrap(c.key()));
       if (X509.equals(c.type())) {
@@ -374,8 +381,13 @@ public final class DeviceRegistry {
         byAuthId.computeIfAbsent(c.authId(), k -> new BatchStatementBuilder(BatchType.UNLOGGED)).addStatement(row);
       }
     }
-    writes.add(index.build());
+    if (indexed) {
+      writes.add(index.build());
+    }
     byAuthId.values().forEach(b -> writes.add(b.build()));
+    if (writes.size() == 1) {
+      return exec(writes.get(0));
+    }
     if (writes.size() == 2) {
       CompletableFuture<Void> first = exec(writes.get(0)).toCompletableFuture();
       CompletableFuture<Void> second = exec(writes.get(1)).toCompletableFuture();

@@ -94,12 +94,24 @@ class PlatformBenchmarkIT {
           .putIdentifierValues("SERIAL_NO", "S" + i).putIdentifierValues("MODEL", "DSJ120")
           .putIdentifierValues("MANUFACTURER", "Bench").putIdentifierValues("MA_CERT_NO", "MA" + i).build());
     }
+    long[] pids = {EmbeddedCassandraExtension.node().pid(), stack.hub.jvm().pid(), stack.resolver.jvm().pid(),
+        stack.platform.jvm().pid()};
+    double[] cpuBefore = new double[pids.length];
+    for (int i = 0; i < pids.length; i++) {
+      cpuBefore[i] = cpuSeconds(pids[i]);
+    }
+    double machineBefore = machineBusySeconds();
     long t0 = System.nanoTime();
     OnboardDevicesResponse r = withKey(OnboardingServiceGrpc.newBlockingStub(stack.platformChannel), key)
         .withDeadlineAfter(30, TimeUnit.MINUTES).withMaxInboundMessageSize(64 << 20).onboardDevices(OnboardDevicesRequest.newBuilder()
             .setParent("tenants/" + tenant).setTemplate("templates/mine-belt-conveyor").addAllMachines(machines)
             .setRequestId(UUID.randomUUID().toString()).build());
     double onboardMs = (System.nanoTime() - t0) / 1e6;
+    double[] cpu = new double[pids.length];
+    for (int i = 0; i < pids.length; i++) {
+      cpu[i] = cpuSeconds(pids[i]) - cpuBefore[i];
+    }
+    double machineBusy = machineBusySeconds() - machineBefore;
     assertThat(r.getOnboardedCount()).as(r.getResultsList().stream().filter(x -> x.getStatus().getCode() != 0)
         .findFirst().map(Object::toString).orElse("")).isEqualTo(MACHINES);
     md.append(String.format("| OnboardDevices, %,d machines, one call (target < 10 s) | %.1f s | %.1f s (resolver"
@@ -205,7 +217,12 @@ class PlatformBenchmarkIT {
     md.append(row("Live stream, MQTT publish (QoS 1) to the point on the platform-api gRPC stream, p50", live,
         puback, 0.5, "MQTT publish to PUBACK (durably written)"));
     md.append(row("Live stream, same, p99", live, puback, 0.99, "same, p99"));
-    md.append("\nLoad average during the run: ").append(Files.load())
+    md.append(String.format("%nCPU used during the platform-api OnboardDevices call (%.1f s, so %.1f core-seconds on"
+        + " %d cores): Cassandra %.1f s, device-hub %.1f s, resolver-node %.1f s, platform-api %.1f s; the whole"
+        + " machine was busy %.1f core-seconds (others' processes included).%n", onboardMs / 1000,
+        onboardMs / 1000 * Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().availableProcessors(),
+        cpu[0], cpu[1], cpu[2], cpu[3], machineBusy));
+    md.append("\nLoad average during the run: ").append(BenchmarkReport.loadAverage())
         .append(". Generated secrets (both sides) are hashed by device-hub with"
             + " credentials.generated-pbkdf2-iterations (1,000), not the 100,000 of supplied passwords.\n");
     BenchmarkReport.writeSection("platform-api", "platform-api: onboarding, history, live stream",
@@ -213,14 +230,28 @@ class PlatformBenchmarkIT {
             + " -Dsurefire.failIfNoSpecifiedTests=false", md.toString());
   }
 
-  /** Load average, for the record. */
-  static final class Files {
-    static String load() {
-      try {
-        return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim();
-      } catch (java.io.IOException e) {
-        return "unknown";
+  /** CPU seconds (user + system) a process has used so far: /proc/{pid}/stat, in clock ticks of 1/100 s. */
+  static double cpuSeconds(long pid) {
+    try {
+      String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // fields 14 and 15: utime, stime
+    } catch (java.io.IOException | RuntimeException e) {
+      return Double.NaN;
+    }
+  }
+
+  /** Core-seconds the whole machine has been busy (not idle or waiting for I/O) so far: /proc/stat. */
+  static double machineBusySeconds() {
+    try {
+      String[] f = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/stat")).get(0).trim().split("\\s+");
+      long busy = 0;
+      for (int i : new int[] {1, 2, 3, 6, 7, 8}) { // user nice system irq softirq steal
+        busy += Long.parseLong(f[i]);
       }
+      return busy / 100.0;
+    } catch (java.io.IOException | RuntimeException e) {
+      return Double.NaN;
     }
   }
 

@@ -66,9 +66,9 @@ public final class DeviceHubDirectory implements DeviceDirectory {
   @Override
   public CompletionStage<List<RowOutcome>> createDevices(String tenant, DeviceProfile profile,
       List<NewDevice> devices) {
-    // Chunks run in parallel on the executor (its thread count bounds how many batches device-hub hashes at once):
-    // device-hub hashes each password with a deliberately slow PBKDF2, so one batch after another would leave all but
-    // one of its gRPC threads idle.
+    // Chunks run in parallel on the executor (its thread count bounds how many batches are in flight). device-hub
+    // hashes on a pool of its own and claims a call's ids in one Paxos round per claim partition, so fewer and
+    // larger calls cost it less (device-hub.batch-concurrency).
     return CompletableFuture.runAsync(() -> putProfile(tenant, profile), executor).thenCompose(v -> {
       List<CompletableFuture<List<RowOutcome>>> chunks = new ArrayList<>();
       int size = Math.min(MAX_BATCH, Math.max(25, (devices.size() + parallelism - 1) / parallelism));
