@@ -63,6 +63,14 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
   private static final int MIN_GENERATED_PASSWORD = 22;
   /** Storage requests one call keeps in flight (reads of a batch's checks, credential writes, deletions). */
   static final int IN_FLIGHT = 64;
+  /**
+   * Creation writes of all calls together in flight: requests the driver gives up on (its timeout, a stalled node)
+   * stay orphaned on the connection until answered, and past 256 orphans it closes the connection; several large
+   * calls at 64 each could reach that.
+   */
+  static final int CREATION_WRITES_IN_FLIGHT = 128;
+  private final java.util.concurrent.Semaphore creationWrites =
+      new java.util.concurrent.Semaphore(CREATION_WRITES_IN_FLIGHT);
 
   private final DeviceRegistry registry;
   private final PasswordHasher hasher;
@@ -296,7 +304,7 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
           : ApiErrors.alreadyExists("credential", lost.id() + "@" + tenant);
     }
     // Won: devices and credentials, each device's credentials as soon as hashed.
-    StorageWindow writes = new StorageWindow(IN_FLIGHT);
+    StorageWindow writes = new StorageWindow(creationWrites);
     writes.submit(() -> registry.putDevices(devices));
     for (int i = 0; i < devices.size(); i++) {
       String deviceId = devices.get(i).deviceId();
@@ -306,9 +314,8 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
     try {
       await(writes.all(), STORAGE_WAIT.multipliedBy(1 + devices.size() / IN_FLIGHT));
     } catch (StatusRuntimeException e) {
-      // Nothing half-created stays behind: devices, credentials and claims of this call go again (best effort; the
-      // caller is told UNAVAILABLE either way and may look the devices up).
-      // Blind deletes of what this call wrote (no reads: the node may be struggling already).
+      // Nothing half-created stays behind: devices, credentials and claims of this call go again, best effort and by
+      // blind deletes (no reads: the node may be struggling already); the caller is told UNAVAILABLE either way.
       StorageWindow removals = new StorageWindow(IN_FLIGHT);
       for (int i = 0; i < devices.size(); i++) {
         String deviceId = devices.get(i).deviceId();

@@ -20,6 +20,11 @@ final class StorageWindow {
     this.permits = new Semaphore(size);
   }
 
+  /** A window whose permits are shared with other calls' windows: a bound for all of them together. */
+  StorageWindow(Semaphore shared) {
+    this.permits = shared;
+  }
+
   <T> CompletableFuture<T> submit(Supplier<CompletionStage<T>> request) {
     try {
       permits.acquire();
