@@ -93,6 +93,16 @@ public final class HandleUdpServer {
     }
     InternetProtocolFamily family = address instanceof Inet6Address
         ? InternetProtocolFamily.IPv6 : InternetProtocolFamily.IPv4;
+    if (sockets > 1 && port != 0) {
+      // SO_REUSEPORT would let these sockets join those of another process of the same user on this port (a second
+      // node started by mistake) instead of failing: a plain bind first proves the port free
+      try (java.net.DatagramSocket probe = new java.net.DatagramSocket(new InetSocketAddress(address, port))) {
+        probe.getLocalPort();
+      } catch (java.net.SocketException e) {
+        return Future.failedFuture(new java.net.BindException("UDP " + host + ":" + port + " is in use: "
+            + e.getMessage()));
+      }
+    }
     Future<Void> f = bind(family, new InetSocketAddress(address, port), sockets > 1);
     for (int i = 1; i < sockets; i++) {
       f = f.compose(x -> bind(family, new InetSocketAddress(address, this.port), true));
