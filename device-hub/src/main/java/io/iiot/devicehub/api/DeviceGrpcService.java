@@ -275,17 +275,34 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
     }
     // Each statement has the driver's own timeout; this only bounds a stuck call.
     Duration wait = STORAGE_WAIT.multipliedBy(1 + batches.size() / DeviceRegistry.CLAIM_BUCKETS);
-    awaitSettled(claimed, wait);
+    try {
+      awaitSettled(claimed, wait);
+    } catch (StatusRuntimeException e) {
+      // Given up on: whatever this call still wins or may have won is given back when its answer comes.
+      hashed.forEach(h -> h.cancel(false));
+      for (int i = 0; i < batches.size(); i++) {
+        List<DeviceRegistry.Claim> batch = batches.get(i);
+        claimed.get(i).whenComplete((foreign, err) -> {
+          if (err != null) {
+            registry.releaseIfHeld(tenant, batch, claimId);
+          } else if (foreign.isEmpty()) {
+            registry.release(tenant, batch);
+          }
+        });
+      }
+      throw e;
+    }
     times.claimNanos = System.nanoTime() - claimStart;
     times.groups = batches.size();
     DeviceRegistry.Claim lost = null;
     Throwable failed = null;
     List<DeviceRegistry.Claim> held = new ArrayList<>();
+    List<DeviceRegistry.Claim> unknown = new ArrayList<>();
     for (int i = 0; i < batches.size(); i++) {
       CompletableFuture<java.util.Optional<DeviceRegistry.Claim>> f = claimed.get(i);
       if (f.isCompletedExceptionally()) {
         failed = failed != null ? failed : cause(f);
-        held.addAll(batches.get(i)); // outcome unknown: released as if won (only this call's could be there)
+        unknown.addAll(batches.get(i)); // outcome unknown: the rows may be this call's or another's
       } else if (f.join().isPresent()) {
         lost = lost != null ? lost : f.join().get();
       } else {
@@ -294,7 +311,8 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
     }
     if (lost != null || failed != null) {
       hashed.forEach(h -> h.cancel(false));
-      await(registry.release(tenant, held));
+      await(CompletableFuture.allOf(registry.release(tenant, held).toCompletableFuture(),
+          registry.releaseIfHeld(tenant, unknown, claimId).toCompletableFuture()));
       if (failed != null) {
         throw Status.UNAVAILABLE.withDescription("storage did not answer: " + failed.getMessage()).withCause(failed)
             .asRuntimeException();

@@ -47,6 +47,8 @@ public final class DeviceRegistry {
   private final PreparedStatement selectDevice;
   private final PreparedStatement insertClaimIfAbsent;
   private final PreparedStatement deleteClaim;
+  /** CQL, not prepared: see {@link #releaseIfHeld}. */
+  private final String deleteClaimIfHeld;
   private final PreparedStatement selectDevicesAfter;
   private final PreparedStatement selectAuthIds;
   private final PreparedStatement insertCredential;
@@ -79,6 +81,8 @@ public final class DeviceRegistry {
         + " claim) VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS");
     deleteClaim = session.prepare("DELETE FROM " + ks + "device_claims WHERE tenant = ? AND bucket = ? AND kind = ?"
         + " AND id = ?");
+    deleteClaimIfHeld = "DELETE FROM " + ks + "device_claims WHERE tenant = ? AND bucket = ? AND kind = ? AND id = ?"
+        + " IF claim = ?";
     selectDevicesAfter = session.prepare("SELECT device_id, profile_id, enabled, via, created_at FROM " + ks
         + "devices WHERE tenant = ? AND device_id > ? LIMIT ?");
     selectAuthIds = session.prepare("SELECT auth_id FROM " + ks + "credentials WHERE tenant = ? AND auth_id IN ?"
@@ -325,6 +329,19 @@ public final class DeviceRegistry {
           .addStatement(deleteClaim.bind(tenant, c.bucket(), c.kind(), c.id()));
     }
     CompletableFuture<?>[] sent = byBucket.values().stream().map(b -> exec(b.build()).toCompletableFuture())
+        .toArray(CompletableFuture[]::new);
+    return CompletableFuture.allOf(sent);
+  }
+
+  /**
+   * Gives up those of {@code claims} that the call {@code claimId} holds, and only those (a conditional delete per
+   * claim): after a claim whose outcome is unknown, when the rows may as well be another call's. Sent unprepared:
+   * prepared, the driver (4.19) decoded the answer of a delete that was not applied (it carries the claim column)
+   * with the prepared statement's result columns and closed its connection on the decoding error.
+   */
+  public CompletionStage<Void> releaseIfHeld(String tenant, Collection<Claim> claims, UUID claimId) {
+    CompletableFuture<?>[] sent = claims.stream().map(c -> exec(com.datastax.oss.driver.api.core.cql.SimpleStatement
+        .newInstance(deleteClaimIfHeld, tenant, c.bucket(), c.kind(), c.id(), claimId)).toCompletableFuture())
         .toArray(CompletableFuture[]::new);
     return CompletableFuture.allOf(sent);
   }

@@ -85,7 +85,19 @@ class DeviceRegistryTest {
     assertThat(await(registry.claim(longTenant, batches.get(0), call))).isEmpty();
     assertThat(await(registry.claim(longTenant, batches.get(0), UUID.randomUUID()))).isPresent();
     await(registry.release(longTenant, batches.get(0)));
+    UUID next = UUID.randomUUID();
+    assertThat(await(registry.claim(longTenant, batches.get(0), next))).isEmpty();
+    // After an unknown outcome a call gives back only what it holds: the first call's id releases none of next's.
+    await(registry.releaseIfHeld(longTenant, batches.get(0), call));
+    assertThat(await(registry.claim(longTenant, batches.get(0), UUID.randomUUID()))).isPresent();
+    await(registry.releaseIfHeld(longTenant, batches.get(0), next));
     assertThat(await(registry.claim(longTenant, batches.get(0), UUID.randomUUID()))).isEmpty();
+
+    // One claim is a single conditional insert, not a batch: the same answers.
+    java.util.List<DeviceRegistry.Claim> solo = java.util.List.of(DeviceRegistry.Claim.device("solo"));
+    assertThat(await(registry.claim(tenant, solo, call))).isEmpty();
+    assertThat(await(registry.claim(tenant, solo, call))).isEmpty();
+    assertThat(await(registry.claim(tenant, solo, next))).contains(DeviceRegistry.Claim.device("solo"));
 
     java.util.List<DeviceRegistry.Claim> typical = new java.util.ArrayList<>();
     for (int i = 0; i < 1000; i++) {
