@@ -15,7 +15,6 @@ import io.iiot.resolver.domain.HandleValue;
 import io.iiot.resolver.transport.handle.BufWriter;
 import io.iiot.resolver.transport.handle.Envelope;
 import io.vertx.core.Vertx;
-import io.vertx.core.datagram.DatagramSocket;
 import io.vertx.core.net.NetServer;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -138,11 +137,13 @@ class ResolverBenchmarkIT {
     inFlight.release(256);
     double loadSeconds = (System.nanoTime() - t0) / 1e9;
 
-    // bare echo servers on the same Vert.x stack
-    DatagramSocket udpEcho = vertx.createDatagramSocket();
-    udpEcho.handler(p -> udpEcho.send(p.data(), p.sender().port(), p.sender().host()));
-    int udpEchoPort = EmbeddedCassandraExtension.freePort();
-    udpEcho.listen(udpEchoPort, "127.0.0.1").toCompletionStage().toCompletableFuture().get();
+    // bare echo servers on the same Vert.x stack; the UDP one with resolver-node's socket arrangement
+    ServiceConfig defaults = ServiceConfig.load("resolver-node", Map.of());
+    int udpSockets = Integer.parseInt(defaults.string("handle.udp-sockets"));
+    UdpEchoServer udpEcho = new UdpEchoServer(vertx, "127.0.0.1",
+        udpSockets > 0 ? udpSockets : Math.max(2, Runtime.getRuntime().availableProcessors()),
+        Integer.parseInt(defaults.string("handle.udp-receive-buffer")));
+    int udpEchoPort = udpEcho.port();
     NetServer tcpEcho = vertx.createNetServer().connectHandler(s -> s.handler(s::write));
     int tcpEchoPort = tcpEcho.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get().actualPort();
 
@@ -187,7 +188,6 @@ class ResolverBenchmarkIT {
     row(r, load, "UDP echo at half peak",
         () -> gen(udpEchoPort, udpReqs).udp(UDP_CHANNELS, 0, WARMUP, MEASURE, udpHalf));
 
-    ServiceConfig defaults = ServiceConfig.load("resolver-node", Map.of());
     StringBuilder md = new StringBuilder();
     md.append("resolver-node in-process (one Vert.x instance, default event-loop pool), real Cassandra 5.0 node on the "
         + "same machine holding ").append(HANDLES).append(" handles `88.101.5/B-000000…099999` (URL at 1, HS_ADMIN "
@@ -200,8 +200,12 @@ class ResolverBenchmarkIT {
         + "(resolver-node.yaml): UDP `handle.udp-sockets` = ").append(defaults.string("handle.udp-sockets"))
         .append(", i.e. one socket per core (at least 2) sharing the port (SO_REUSEPORT), each on its own event "
         + "loop; `handle.udp-receive-buffer` = ").append(defaults.string("handle.udp-receive-buffer"))
-        .append(" bytes (capped by net.core.rmem_max = ").append(rmemMax()).append("). Echo = a bare Vert.x UDP "
-        + "socket (one) / NetServer that returns the request bytes. The generator allocates almost nothing per "
+        .append(" bytes (capped by net.core.rmem_max = ").append(rmemMax())
+        .append("). Echo = bare servers that return "
+        + "the request bytes: UDP with resolver-node's socket arrangement (").append(udpEcho.sockets())
+        .append(" Netty channels on Vert.x "
+        + "event loops sharing the port, the same receive buffer, answers to the sender's address, one flush per "
+        + "read batch: `UdpEchoServer`), TCP a Vert.x NetServer. The generator allocates almost nothing per "
         + "request (its garbage would bring young-GC pauses to the servers in the same JVM). ")
         .append(String.format(Locale.ROOT, "%.0f", WARMUP))
         .append(" s warm-up, ").append(String.format(Locale.ROOT, "%.0f", MEASURE)).append(" s measured per row, "
