@@ -204,10 +204,10 @@ final class MqttConnection {
 
   /**
    * Writes one message. A QoS 1 message the writer refuses because its queue is full stays here and is offered again
-   * once the queue has room: the client sent it within its window, and the queue is full because of everyone else's
-   * messages, so refusing it would end a 3.1.1 connection (the only refusal 3.1.1 has) for other clients' load. Its
-   * socket stays paused meanwhile ({@link #throttle}), so what waits here is bounded by the messages already read:
-   * at most {@code maxUnacked} per connection.
+   * once the queue has drained below its low-water mark: the client sent it within its window, and the queue is full
+   * because of everyone else's messages, so refusing it would end a 3.1.1 connection (the only refusal 3.1.1 has) for
+   * other clients' load. Its socket stays paused meanwhile ({@link #throttle}), so what waits here is bounded by the
+   * messages already read: at most {@code maxUnacked} per connection.
    */
   private void store(InOrderAcks.Slot<IngestException> slot, int qos, PublishAddress address, byte[] payload,
       String contentType) {
@@ -216,15 +216,25 @@ final class MqttConnection {
       if (refusal != null && refusal.kind() == IngestException.Kind.OVERLOADED && slot != null && !closed) {
         metrics.overloadWait();
         throttle();
-        vertx.setTimer(OVERLOAD_RETRY_MS, t -> {
-          if (!closed) {
-            store(slot, qos, address, payload, contentType);
-          }
-        });
+        retryWhenDrained(() -> store(slot, qos, address, payload, contentType));
         return;
       }
       done(slot, qos, refusal);
     }));
+  }
+
+  /** Runs {@code retry} once the writer is no longer saturated (checked every few ms; a cheap look, no write). */
+  private void retryWhenDrained(Runnable retry) {
+    vertx.setTimer(OVERLOAD_RETRY_MS, t -> {
+      if (closed) {
+        return;
+      }
+      if (ingest.writer().saturated()) {
+        retryWhenDrained(retry);
+      } else {
+        retry.run();
+      }
+    });
   }
 
   private static String contentType(MqttProperties props) {

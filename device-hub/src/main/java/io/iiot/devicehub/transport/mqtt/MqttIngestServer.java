@@ -106,7 +106,7 @@ public final class MqttIngestServer {
     PreConnectErrors.install(server, err -> {
       metrics.protocolError(err);
       LOG.debug("MQTT before CONNECT: {}", err.toString());
-    });
+    }, socket -> MqttPacketFramer.insert(socket, settings.maxMessageBytes()));
     server.endpointHandler(endpoint -> {
       // Counted against accepted connections only: CONNECTs still authenticating may overshoot by their number, which
       // is bounded by what the event loops read at once.

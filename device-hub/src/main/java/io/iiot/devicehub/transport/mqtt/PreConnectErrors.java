@@ -25,8 +25,11 @@ final class PreConnectErrors {
 
   private PreConnectErrors() {}
 
-  /** Call before {@code server.listen()}: {@code errors} then gets what the socket reports until CONNECT. */
-  static boolean install(MqttServer server, Handler<Throwable> errors) {
+  /**
+   * Call before {@code server.listen()}: {@code errors} then gets what the socket reports until CONNECT, and
+   * {@code configured} each new socket once Vert.x MQTT has set up its pipeline (for {@link MqttPacketFramer}).
+   */
+  static boolean install(MqttServer server, Handler<Throwable> errors, Handler<NetSocket> configured) {
     if (SERVER == null) {
       return false;
     }
@@ -41,6 +44,7 @@ final class PreConnectErrors {
               real.connectHandler(so -> {
                 so.exceptionHandler(errors);
                 mqtt.handle(so);
+                configured.handle(so);
               });
               return proxy;
             }
