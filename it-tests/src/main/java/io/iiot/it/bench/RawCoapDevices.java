@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.IntFunction;
 
 /**
  * The benchmark's CoAP load: {@code devices} simulated devices, each keeping one CON PUT to
@@ -53,6 +54,11 @@ public final class RawCoapDevices {
 
   /** Message i goes to device i % devices with ts = base + i / devices, as in {@link DeviceIngestBenchmark#row}. */
   public Run run(String tenant, long base, int n) throws IOException {
+    return run(tenant, n, i -> TelemetryShape.oneMetric().json(base, devices, i));
+  }
+
+  /** Message i goes to device i % devices carrying {@code payload(i)}. */
+  public Run run(String tenant, int n, IntFunction<byte[]> payload) throws IOException {
     int perDevice = n / devices;
     Device[] state = new Device[devices];
     int[] nextMid = new int[channels.length];
@@ -67,7 +73,7 @@ public final class RawCoapDevices {
     }
     long start = System.nanoTime();
     for (Device dev : state) {
-      dev.prepare(tenant, base, perDevice, nextMid);
+      dev.prepare(tenant, payload, nextMid);
       unsent.add(dev);
     }
     ByteBuffer in = ByteBuffer.allocate(2048);
@@ -133,7 +139,7 @@ public final class RawCoapDevices {
           } else {
             failures++;
           }
-          if (dev.next(tenant, base, perDevice, nextMid)) {
+          if (dev.next(tenant, payload, perDevice, nextMid)) {
             unsent.add(dev);
           } else {
             finished++;
@@ -149,7 +155,7 @@ public final class RawCoapDevices {
               * (1L << Math.min(dev.retransmits, 4))) {
             if (++dev.retransmits > MAX_RETRANSMIT) {
               failures++;
-              if (dev.next(tenant, base, perDevice, nextMid)) {
+              if (dev.next(tenant, payload, perDevice, nextMid)) {
                 unsent.add(dev);
               } else {
                 finished++;
@@ -193,12 +199,11 @@ public final class RawCoapDevices {
       this.channel = channel;
     }
 
-    void prepare(String tenant, long base, int perDevice, int[] nextMid) {
+    void prepare(String tenant, IntFunction<byte[]> payload, int[] nextMid) {
       index = k * devices + id;
       mid = nextMid[channel];
       nextMid[channel] = (mid + 1) & 0xffff;
-      String json = "{\"ts\": " + (base + index / devices) + ", \"temperature\": " + index + "}";
-      datagram = encodePut(mid, index, List.of("t", tenant, "dev" + id), json.getBytes(StandardCharsets.UTF_8));
+      datagram = encodePut(mid, index, List.of("t", tenant, "dev" + id), payload.apply(index));
       sentAt = 0;
       firstSentAt = 0;
       retransmits = 0;
@@ -206,12 +211,12 @@ public final class RawCoapDevices {
     }
 
     /** Moves to the next message; false when this device has sent all of its messages. */
-    boolean next(String tenant, long base, int perDevice, int[] nextMid) {
+    boolean next(String tenant, IntFunction<byte[]> payload, int perDevice, int[] nextMid) {
       if (++k >= perDevice) {
         done = true;
         return false;
       }
-      prepare(tenant, base, perDevice, nextMid);
+      prepare(tenant, payload, nextMid);
       return true;
     }
   }

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
 
 /**
  * The benchmark's MQTT load: one MQTT 3.1.1 connection per simulated device (its own user name and password), each
@@ -76,6 +77,14 @@ public final class RawMqttDevices implements AutoCloseable {
    * temperature i, as in {@link DeviceIngestBenchmark#row}; returns when every message is acknowledged.
    */
   public Run run(long base, int n, int window) throws IOException {
+    return run(n, window, i -> TelemetryShape.oneMetric().json(base, conns.size(), i));
+  }
+
+  /**
+   * Sends {@code n / devices} messages per device, message i (device i % devices) carrying {@code payload(i)};
+   * returns when every message is acknowledged.
+   */
+  public Run run(int n, int window, IntFunction<byte[]> payload) throws IOException {
     int devices = conns.size();
     int perDevice = n / devices;
     long[] latencies = new long[perDevice * devices];
@@ -90,7 +99,7 @@ public final class RawMqttDevices implements AutoCloseable {
     long start = System.nanoTime();
     for (Conn c : conns) {
       for (int k = 0; k < window && c.sent < perDevice; k++) {
-        send(c, base, devices);
+        send(c, devices, payload);
       }
       flush(c);
     }
@@ -126,7 +135,7 @@ public final class RawMqttDevices implements AutoCloseable {
           latencies[recorded++] = now - head[1];
           c.acked++;
           if (c.sent < perDevice) {
-            send(c, base, devices);
+            send(c, devices, payload);
           } else if (c.acked == perDevice) {
             finished++;
           }
@@ -140,12 +149,11 @@ public final class RawMqttDevices implements AutoCloseable {
     return new Run(perDevice * devices / seconds, latencies, recorded, failures);
   }
 
-  private void send(Conn c, long base, int devices) {
+  private void send(Conn c, int devices, IntFunction<byte[]> payload) {
     int i = c.sent++ * devices + c.device;
     int id = c.nextId;
     c.nextId = id == 65535 ? 1 : id + 1;
-    byte[] json = ("{\"ts\": " + (base + i / devices) + ", \"temperature\": " + i + "}")
-        .getBytes(StandardCharsets.UTF_8);
+    byte[] json = payload.apply(i);
     int remaining = 2 + TOPIC.length + 2 + json.length;
     ByteBuffer p = ByteBuffer.allocate(remaining + 5);
     p.put((byte) 0x32); // PUBLISH, QoS 1
