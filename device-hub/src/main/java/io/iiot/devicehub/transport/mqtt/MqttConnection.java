@@ -18,6 +18,9 @@ import io.vertx.mqtt.messages.MqttPublishMessage;
 import io.vertx.mqtt.messages.codes.MqttDisconnectReasonCode;
 import io.vertx.mqtt.messages.codes.MqttPubAckReasonCode;
 import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,6 +65,8 @@ final class MqttConnection {
   private int pending;
   private boolean paused;
   private long resumeTimer = -1;
+  /** QoS 1 messages refused for a full write queue, to be offered again once it has drained. */
+  private final ArrayDeque<Runnable> waitingForRoom = new ArrayDeque<>();
   private boolean closed;
 
   MqttConnection(Vertx vertx, MqttEndpoint endpoint, DeviceAuthenticator authenticator, TelemetryIngest ingest,
@@ -223,18 +228,29 @@ final class MqttConnection {
     }));
   }
 
-  /** Runs {@code retry} once the writer is no longer saturated (checked every few ms; a cheap look, no write). */
+  /**
+   * Runs {@code retry} once the writer is no longer saturated: one timer per connection looks every few ms (a cheap
+   * look, no write) and then offers all of the connection's waiting messages again, in arrival order.
+   */
   private void retryWhenDrained(Runnable retry) {
-    vertx.setTimer(OVERLOAD_RETRY_MS, t -> {
-      if (closed) {
-        return;
-      }
-      if (ingest.writer().saturated()) {
-        retryWhenDrained(retry);
-      } else {
-        retry.run();
-      }
-    });
+    waitingForRoom.add(retry);
+    if (waitingForRoom.size() == 1) {
+      vertx.setTimer(OVERLOAD_RETRY_MS, t -> offerWaiting());
+    }
+  }
+
+  private void offerWaiting() {
+    if (closed) {
+      waitingForRoom.clear();
+      return;
+    }
+    if (ingest.writer().saturated()) {
+      vertx.setTimer(OVERLOAD_RETRY_MS, t -> offerWaiting());
+      return;
+    }
+    List<Runnable> retries = new ArrayList<>(waitingForRoom);
+    waitingForRoom.clear();
+    retries.forEach(Runnable::run);
   }
 
   private static String contentType(MqttProperties props) {
