@@ -61,7 +61,17 @@ public final class ReferralRouter {
   private final Cache<String, Kept> decisions;
 
   /** A decision, the prefix-write count and the own site record it was taken with, and its answer made once. */
-  private record Kept(Future<Route> route, long prefixWrites, SiteRecord site) {}
+  private record Kept(Future<Route> route, long prefixWrites, SiteRecord site, long deadline) {}
+
+  /**
+   * The decision for the prefix routed last ({@code P} of {@code P/x}), so that the next resolution under it (a node
+   * serves few prefixes) costs no substring and no map read; held to the same checks as a kept decision, its
+   * {@link System#nanoTime} deadline being the map's expiry.
+   */
+  private record Last(String prefix, Kept kept) {}
+
+  private volatile Last last;
+  private final long maxAgeNanos;
 
   /**
    * A router that takes every decision afresh (tests).
@@ -71,16 +81,17 @@ public final class ReferralRouter {
    */
   public ReferralRouter(Function<String, Future<Optional<HandleRecord>>> lookup, String nodePrefix,
       Supplier<SiteRecord> ownSite) {
-    this(lookup, nodePrefix, ownSite, () -> 0, null);
+    this(lookup, nodePrefix, ownSite, () -> 0, null, 0);
   }
 
   private ReferralRouter(Function<String, Future<Optional<HandleRecord>>> lookup, String nodePrefix,
-      Supplier<SiteRecord> ownSite, LongSupplier prefixWrites, Cache<String, Kept> decisions) {
+      Supplier<SiteRecord> ownSite, LongSupplier prefixWrites, Cache<String, Kept> decisions, long maxAgeNanos) {
     this.lookup = lookup;
     this.nodePrefix = nodePrefix;
     this.ownSite = ownSite;
     this.prefixWrites = prefixWrites;
     this.decisions = decisions;
+    this.maxAgeNanos = maxAgeNanos;
   }
 
   /**
@@ -103,7 +114,7 @@ public final class ReferralRouter {
       return new ReferralRouter(lookup, nodePrefix, ownSite);
     }
     return new ReferralRouter(lookup, nodePrefix, ownSite, prefixWrites,
-        Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(maxAge).build());
+        Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(maxAge).build(), maxAge.toNanos());
   }
 
   /** @param handle normalised (a slash-less handle already read as {@code 0.NA/…}) and syntactically valid */
@@ -114,18 +125,31 @@ public final class ReferralRouter {
     int slash = handle.indexOf('/');
     boolean prefixHandle = slash == ZERO_NA_SLASH.length() - 1
         && handle.regionMatches(true, 0, ZERO_NA_SLASH, 0, ZERO_NA_SLASH.length());
-    String key = prefixHandle ? handle : handle.substring(0, slash);
     SiteRecord own = ownSite.get();
     long writes = prefixWrites.getAsLong();
+    Last l = last;
+    if (l != null && !prefixHandle && l.prefix().length() == slash && handle.startsWith(l.prefix())
+        && valid(l.kept(), writes, own)) {
+      return l.kept().route();
+    }
+    String key = prefixHandle ? handle : handle.substring(0, slash);
     Kept kept = decisions.getIfPresent(key);
-    if (kept != null && kept.prefixWrites() == writes && kept.site() == own) {
+    if (kept != null && valid(kept, writes, own)) {
+      if (!prefixHandle) {
+        last = new Last(key, kept);
+      }
       return kept.route();
     }
     return decide(handle).andThen(r -> {
       if (r.succeeded()) {
-        decisions.put(key, new Kept(Future.succeededFuture(r.result()), writes, own));
+        decisions.put(key, new Kept(Future.succeededFuture(r.result()), writes, own,
+            System.nanoTime() + maxAgeNanos));
       }
     });
+  }
+
+  private static boolean valid(Kept kept, long writes, SiteRecord own) {
+    return kept.prefixWrites() == writes && kept.site() == own && kept.deadline() - System.nanoTime() > 0;
   }
 
   private Future<Route> decide(String handle) {

@@ -91,8 +91,13 @@ public final class HandleStore {
     this.cache = Caffeine.newBuilder().maximumSize(cacheSize).build();
   }
 
-  /** A cached read: the answer made once (hits allocate nothing) and the {@link System#nanoTime} it is good until. */
-  private record Cached(Future<Optional<HandleRecord>> answer, long deadline) {}
+  /**
+   * A cached read: the answer made once (hits allocate nothing), the {@link System#nanoTime} it is good until, and
+   * the {@link #keepForm} of the record made when the entry was filled ({@code null}: none).
+   */
+  private record Cached(Future<Optional<HandleRecord>> answer, long deadline, Object form) {}
+
+  private volatile java.util.function.Function<Optional<HandleRecord>, ?> formMaker;
 
   private long lifetime(Optional<HandleRecord> rec) {
     long life = maxAgeNanos;
@@ -116,10 +121,31 @@ public final class HandleStore {
     return read(key).map(rec -> {
       long life = lifetime(rec);
       if (life > 0) {
-        cache.put(key, new Cached(Future.succeededFuture(rec), System.nanoTime() + life));
+        java.util.function.Function<Optional<HandleRecord>, ?> maker = formMaker;
+        cache.put(key, new Cached(Future.succeededFuture(rec), System.nanoTime() + life,
+            maker == null ? null : maker.apply(rec)));
       }
       return rec;
     });
+  }
+
+  /**
+   * Has the cache keep {@code maker}'s form of each record it holds besides the record, made once when the entry is
+   * filled (the Handle transport keeps the values' wire encoding there, so that a hot resolution neither walks the
+   * values nor encodes them again). Entries filled before this call have none. {@code maker} must be pure and
+   * cheap; it runs on the thread that completes the storage read.
+   */
+  public void keepForm(java.util.function.Function<Optional<HandleRecord>, ?> maker) {
+    formMaker = maker;
+  }
+
+  /**
+   * The {@link #keepForm} of the fresh cached read of {@code handle}; {@code null} when the cache holds no fresh entry
+   * (use {@link #get}, which fills it) or the entry has no form.
+   */
+  public Object getCachedForm(String handle) {
+    Cached hit = cache.getIfPresent(Handles.fold(handle));
+    return hit == null || hit.deadline() - System.nanoTime() <= 0 ? null : hit.form();
   }
 
   /** Reads Cassandra, bypassing the cache (authoritative checks before writes). */

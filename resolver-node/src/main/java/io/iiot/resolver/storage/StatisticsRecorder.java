@@ -59,7 +59,7 @@ public final class StatisticsRecorder {
     boolean covers(String handle, ConcurrentHashMap<Key, Counts> pending, long today) {
       int n = prefix.length();
       return map == pending && day == today && handle.length() > n && handle.charAt(n) == '/'
-          && handle.regionMatches(true, 0, prefix, 0, n);
+          && (handle.startsWith(prefix) || handle.regionMatches(true, 0, prefix, 0, n));
     }
   }
 

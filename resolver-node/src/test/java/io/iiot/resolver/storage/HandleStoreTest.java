@@ -85,6 +85,33 @@ class HandleStoreTest {
   }
 
   @Test
+  void aCachedFormIsMadeOncePerCacheEntryAndDroppedWithIt() throws Exception {
+    HandleStore s = new HandleStore(session, "iiot_resolver_store", 1000, Duration.ofHours(1));
+    java.util.concurrent.atomic.AtomicInteger made = new java.util.concurrent.atomic.AtomicInteger();
+    await(s.create("88.101.5/Form", List.of(HandleValue.of(1, "URL", "http://f/"))));
+    await(s.get("88.101.5/Form"));
+    assertThat(s.getCachedForm("88.101.5/Form")).isNull(); // cached before a form was asked for: none
+    s.keepForm(rec -> {
+      made.incrementAndGet();
+      return rec.map(r -> r.values().get(0).dataAsString()).orElse("none");
+    });
+    assertThat(s.getCachedForm("88.101.5/Other")).isNull(); // not cached
+    // a write drops the entry; the next read caches the new record with its form
+    await(s.putValues("88.101.5/Form", List.of(HandleValue.of(1, "URL", "http://g/"))));
+    assertThat(s.getCachedForm("88.101.5/Form")).isNull();
+    assertThat(made).hasValue(0);
+    await(s.get("88.101.5/form"));
+    assertThat(s.getCachedForm("88.101.5/FORM")).isEqualTo("http://g/");
+    assertThat(s.getCachedForm("88.101.5/Form")).isEqualTo("http://g/");
+    assertThat(made).hasValue(1);
+    // a cached "no such handle" has its form too
+    await(s.delete("88.101.5/Form"));
+    await(s.get("88.101.5/Form"));
+    assertThat(s.getCachedForm("88.101.5/Form")).isEqualTo("none");
+    assertThat(made).hasValue(2);
+  }
+
+  @Test
   void cacheHonoursShortTtl() throws Exception {
     HandleStore s = new HandleStore(session, "iiot_resolver_store", 1000, Duration.ofHours(1));
     HandleStore writer = new HandleStore(session, "iiot_resolver_store", 1000, Duration.ofHours(1));

@@ -135,6 +135,23 @@ public final class Bodies {
     };
   }
 
+  /** {@link #resolutionAnswerWriter(String, List)} with the values already encoded ({@link ValueCodec#encodeList}). */
+  public static Response.BodyWriter resolutionAnswerWriter(String handle, byte[] encodedValues) {
+    int length = BufWriter.utf8Size(handle) + encodedValues.length;
+    return new Response.BodyWriter() {
+      @Override
+      public int length() {
+        return length;
+      }
+
+      @Override
+      public void writeTo(BufWriter w) {
+        w.utf8(handle);
+        w.raw(encodedValues);
+      }
+    };
+  }
+
   public static byte[] resolutionAnswer(String handle, List<HandleValue> values) {
     // sized exactly: one array, no growth, no trimming copy
     BufWriter w = new BufWriter(BufWriter.utf8Size(handle) + ValueCodec.listSize(values));

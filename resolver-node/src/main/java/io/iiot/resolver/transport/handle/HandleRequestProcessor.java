@@ -103,6 +103,7 @@ public final class HandleRequestProcessor {
     this.site = site;
     this.maxInFlight = maxInFlight;
     this.authorizer = new Authorizer(store::getFresh, nodePrefix);
+    store.keepForm(WIRE_RECORD);
   }
 
   public SiteRecord site() {
@@ -286,7 +287,42 @@ public final class HandleRequestProcessor {
     return answerFromStorage(ctx, req, handle);
   }
 
+  /**
+   * A cached record with its values' wire encoding, made once per cache entry ({@link HandleStore#keepForm}):
+   * a hot resolution of the whole record then copies one array instead of walking and encoding every value.
+   *
+   * @param publicValues {@link ValueCodec#encodeList} of all the values when there are some and every one is
+   *     public-read (what an unfiltered resolution answers); {@code null} otherwise (answered the general way)
+   */
+  private record WireRecord(java.util.Optional<io.iiot.resolver.domain.HandleRecord> record, byte[] publicValues) {}
+
+  private static final java.util.function.Function<java.util.Optional<io.iiot.resolver.domain.HandleRecord>,
+      WireRecord> WIRE_RECORD = rec -> {
+        if (rec.isEmpty() || rec.get().values().isEmpty()) {
+          return new WireRecord(rec, null);
+        }
+        List<HandleValue> values = rec.get().values();
+        for (int i = 0; i < values.size(); i++) {
+          if (!values.get(i).publicRead()) {
+            return new WireRecord(rec, null);
+          }
+        }
+        BufWriter w = new BufWriter(ValueCodec.listSize(values));
+        ValueCodec.encodeList(w, values);
+        return new WireRecord(rec, w.finish());
+      };
+
   private Future<List<Response>> answerFromStorage(Ctx ctx, Bodies.Resolution req, String handle) {
+    if (req.indexes().length == 0 && req.types().isEmpty()) {
+      if (store.getCachedForm(handle) instanceof WireRecord hot) {
+        if (hot.publicValues() == null) {
+          return answer(ctx, req, hot.record());
+        }
+        resolved(req.handle());
+        return one(reply(ctx, OC_RESOLUTION, RC_SUCCESS, null,
+            Bodies.resolutionAnswerWriter(req.handle(), hot.publicValues()), FLAG_AT));
+      }
+    }
     Future<java.util.Optional<io.iiot.resolver.domain.HandleRecord>> read = store.get(handle);
     // a cache hit is there at once: answered without a future chain
     return read.succeeded() ? answer(ctx, req, read.result()) : read.compose(rec -> answer(ctx, req, rec));

@@ -239,7 +239,7 @@ public final class HandleUdpServer {
       try {
         m = processor.decode(env, message);
       } catch (HandleCodecException e) {
-        send(processor.undecodable(env, e), from);
+        send(processor.undecodable(env, e), from, null);
         unflushed = true;
         return;
       }
@@ -247,13 +247,14 @@ public final class HandleUdpServer {
       if (answer.succeeded()) {
         // answered at once (cache hits): written now, flushed with the rest of this read batch
         List<HandleRequestProcessor.Encoded> out = answer.result();
+        // the first answer goes back in the request's own buffer: no allocation and release per datagram
         for (int i = 0; i < out.size(); i++) {
-          send(out.get(i), from);
+          send(out.get(i), from, i == 0 ? data : null);
         }
         unflushed = true;
       } else {
         answer.onSuccess(out -> {
-          out.forEach(enc -> send(enc, from));
+          out.forEach(enc -> send(enc, from, null));
           channel.flush();
         });
       }
@@ -305,14 +306,23 @@ public final class HandleUdpServer {
       }
     }
 
-    /** Writes one message, split into ≤ 512-byte datagrams when it does not fit one; the caller flushes. */
-    private void send(HandleRequestProcessor.Encoded enc, InetSocketAddress to) {
+    /**
+     * Writes one message, split into ≤ 512-byte datagrams when it does not fit one; the caller flushes.
+     *
+     * @param request the buffer of the request datagram being answered, still held by the caller, to write a
+     *     one-datagram answer into when only this read uses it and the answer fits (its bytes have been decoded
+     *     into arrays of their own by then); {@code null}: a new buffer
+     */
+    private void send(HandleRequestProcessor.Encoded enc, InetSocketAddress to, ByteBuf request) {
       Channel ch = channel;
       if (enc.messageLength() <= Limits.MAX_UDP_DATA) {
         // the common case: the encoded bytes are the datagram, copied once into a pooled direct buffer (a heap
         // buffer would be copied into one by the channel anyway, in a second packet object)
         byte[] wire = enc.wire();
-        ByteBuf out = ch.alloc().directBuffer(wire.length).writeBytes(wire);
+        ByteBuf out = request != null && request.refCnt() == 1 && request.isDirect()
+            && request.maxCapacity() >= wire.length
+            ? request.retain().clear().writeBytes(wire)
+            : ch.alloc().directBuffer(wire.length).writeBytes(wire);
         ch.write(new DatagramPacket(out, to), ch.voidPromise());
         return;
       }
