@@ -236,24 +236,9 @@ public final class DeviceRegistry {
 
   /** Which of {@code deviceIds} exist in the tenant: one read per {@value #IDS_PER_READ} ids, all at once. */
   public CompletionStage<Set<String>> existingDevices(String tenant, Collection<String> deviceIds) {
-    List<String> ids = new ArrayList<>(deviceIds);
-    List<CompletableFuture<Set<String>>> reads = new ArrayList<>();
-    for (int from = 0; from < ids.size(); from += IDS_PER_READ) {
-      List<String> some = ids.subList(from, Math.min(ids.size(), from + IDS_PER_READ));
-      reads.add(session.executeAsync(selectDeviceIds.bind(tenant, List.copyOf(some))).thenApply(rs -> {
-        Set<String> found = new HashSet<>();
-        for (Row r : rs.currentPage()) {
-          found.add(r.getString("device_id"));
-        }
-        return found;
-      }).toCompletableFuture());
-    }
-    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> {
-      Set<String> all = new HashSet<>();
-      reads.forEach(r -> all.addAll(r.join()));
-      return all;
-    });
+    return found(selectDeviceIds, "device_id", tenant, deviceIds);
   }
+
 
   /**
    * Claims ids of one tenant (one batch of {@link #claimBatches}, so one claim partition) for the call {@code claimId}
@@ -499,24 +484,31 @@ public final class DeviceRegistry {
    * all at once.
    */
   public CompletionStage<Set<String>> takenAuthIds(String tenant, Collection<String> authIds) {
-    List<String> ids = new ArrayList<>(authIds);
+    return found(selectAuthIds, "auth_id", tenant, authIds);
+  }
+
+  /** The {@code ids} that {@code select} (tenant, IN list) finds, read {@value #IDS_PER_READ} at a time, all at once. */
+  private CompletionStage<Set<String>> found(PreparedStatement select, String column, String tenant,
+      Collection<String> ids) {
+    List<String> all = new ArrayList<>(ids);
     List<CompletableFuture<Set<String>>> reads = new ArrayList<>();
-    for (int from = 0; from < ids.size(); from += IDS_PER_READ) {
-      List<String> some = ids.subList(from, Math.min(ids.size(), from + IDS_PER_READ));
-      reads.add(session.executeAsync(selectAuthIds.bind(tenant, List.copyOf(some))).thenApply(rs -> {
+    for (int from = 0; from < all.size(); from += IDS_PER_READ) {
+      List<String> some = all.subList(from, Math.min(all.size(), from + IDS_PER_READ));
+      reads.add(session.executeAsync(select.bind(tenant, List.copyOf(some))).thenApply(rs -> {
         Set<String> found = new HashSet<>();
         for (Row r : rs.currentPage()) {
-          found.add(r.getString("auth_id"));
+          found.add(r.getString(column));
         }
         return found;
       }).toCompletableFuture());
     }
     return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> {
-      Set<String> all = new HashSet<>();
-      reads.forEach(r -> all.addAll(r.join()));
-      return all;
+      Set<String> union = new HashSet<>();
+      reads.forEach(r -> union.addAll(r.join()));
+      return union;
     });
   }
+
 
   /** Stores a password credential; {@code hash} is a {@code PasswordHasher} string, never the password. */
   public CompletionStage<Void> putPassword(String tenant, String authId, String deviceId, String hash) {
