@@ -117,41 +117,47 @@ public final class Bodies {
     return new SessionSetup(mode, timeout, id, index, key, keyHandle, keyIndex);
   }
 
-  /** Encodes a resolution answer body: handle, then the values. */
   /** {@link #resolutionAnswer}, written where the answer is encoded. */
   public static Response.BodyWriter resolutionAnswerWriter(String handle, List<HandleValue> values) {
-    int length = BufWriter.utf8Size(handle) + ValueCodec.listSize(values);
-    return new Response.BodyWriter() {
-      @Override
-      public int length() {
-        return length;
-      }
-
-      @Override
-      public void writeTo(BufWriter w) {
-        w.utf8(handle);
-        ValueCodec.encodeList(w, values);
-      }
-    };
+    return new ResolutionAnswerWriter(handle, values, null, ValueCodec.listSize(values));
   }
 
   /** {@link #resolutionAnswerWriter(String, List)} with the values already encoded ({@link ValueCodec#encodeList}). */
   public static Response.BodyWriter resolutionAnswerWriter(String handle, byte[] encodedValues) {
-    int length = BufWriter.utf8Size(handle) + encodedValues.length;
-    return new Response.BodyWriter() {
-      @Override
-      public int length() {
-        return length;
-      }
-
-      @Override
-      public void writeTo(BufWriter w) {
-        w.utf8(handle);
-        w.raw(encodedValues);
-      }
-    };
+    return new ResolutionAnswerWriter(handle, null, encodedValues, encodedValues.length);
   }
 
+  /** A resolution answer body: the handle, then its values, either to encode or already encoded. */
+  private static final class ResolutionAnswerWriter implements Response.BodyWriter {
+    private final String handle;
+    private final List<HandleValue> values;
+    private final byte[] encodedValues;
+    private final int length;
+
+    ResolutionAnswerWriter(String handle, List<HandleValue> values, byte[] encodedValues, int valuesLength) {
+      this.handle = handle;
+      this.values = values;
+      this.encodedValues = encodedValues;
+      this.length = BufWriter.utf8Size(handle) + valuesLength;
+    }
+
+    @Override
+    public int length() {
+      return length;
+    }
+
+    @Override
+    public void writeTo(BufWriter w) {
+      w.utf8(handle);
+      if (encodedValues != null) {
+        w.raw(encodedValues);
+      } else {
+        ValueCodec.encodeList(w, values);
+      }
+    }
+  }
+
+  /** Encodes a resolution answer body: handle, then the values. */
   public static byte[] resolutionAnswer(String handle, List<HandleValue> values) {
     // sized exactly: one array, no growth, no trimming copy
     BufWriter w = new BufWriter(BufWriter.utf8Size(handle) + ValueCodec.listSize(values));
