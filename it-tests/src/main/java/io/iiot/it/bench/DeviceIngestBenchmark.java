@@ -37,7 +37,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Sustained durable ingest through device-hub next to the best raw driver writes of the same rows, in the same run,
@@ -346,25 +345,11 @@ public final class DeviceIngestBenchmark {
   /** The first {@code rows} rows of the shape's messages in arrival order, one INSERT each; rows/s. */
   public static double rawSingle(CqlSession session, PreparedStatement insert, TelemetryShape shape, String tenant,
       long base, int rows, int inFlight) throws InterruptedException {
-    Semaphore permits = new Semaphore(inFlight);
-    AtomicInteger errors = new AtomicInteger();
     int m = shape.rowsPerMessage();
-    long start = System.nanoTime();
-    for (int j = 0; j < rows; j++) {
-      int i = j / m; // message i, its metric j % m: row (i / DEVICES) * m + j % m of device i % DEVICES
-      permits.acquire();
-      session.executeAsync(shape.row(insert, tenant, base, DEVICES, i % DEVICES, (i / DEVICES) * m + j % m))
-          .whenComplete((rs, err) -> {
-            if (err != null) {
-              errors.incrementAndGet();
-            }
-            permits.release();
-          });
-    }
-    permits.acquire(inFlight);
-    double rate = rows / ((System.nanoTime() - start) / 1e9);
-    check(errors);
-    return rate;
+    // message i = j / m, its metric j % m: row (i / DEVICES) * m + j % m of device i % DEVICES
+    return rows / RawWrites.send(session, rows, inFlight,
+        j -> shape.row(insert, tenant, base, DEVICES, j / m % DEVICES, (j / m / DEVICES) * m + j % m),
+        "raw single-row writes");
   }
 
   public static double rawBatched(CqlSession session, PreparedStatement insert, String tenant, long base, int n,
@@ -379,35 +364,17 @@ public final class DeviceIngestBenchmark {
    */
   public static double rawBatched(CqlSession session, PreparedStatement insert, TelemetryShape shape, String tenant,
       long base, int messages, int perBatch, int inFlight) throws InterruptedException {
-    Semaphore permits = new Semaphore(inFlight);
-    AtomicInteger errors = new AtomicInteger();
-    long start = System.nanoTime();
     int perDevice = messages / DEVICES * shape.rowsPerMessage();
-    for (int from = 0; from < perDevice; from += perBatch) {
-      for (int d = 0; d < DEVICES; d++) {
-        BatchStatementBuilder b = new BatchStatementBuilder(BatchType.UNLOGGED).setIdempotence(true);
-        for (int r = from; r < Math.min(from + perBatch, perDevice); r++) {
-          b.addStatement(shape.row(insert, tenant, base, DEVICES, d, r));
-        }
-        permits.acquire();
-        session.executeAsync(b.build()).whenComplete((rs, err) -> {
-          if (err != null) {
-            errors.incrementAndGet();
-          }
-          permits.release();
-        });
+    int perDeviceBatches = (perDevice + perBatch - 1) / perBatch;
+    // batch k: device k % DEVICES, its rows from (k / DEVICES) * perBatch on (round-robin over the devices)
+    return (double) perDevice * DEVICES / RawWrites.send(session, perDeviceBatches * DEVICES, inFlight, k -> {
+      BatchStatementBuilder b = new BatchStatementBuilder(BatchType.UNLOGGED).setIdempotence(true);
+      int from = k / DEVICES * perBatch;
+      for (int r = from; r < Math.min(from + perBatch, perDevice); r++) {
+        b.addStatement(shape.row(insert, tenant, base, DEVICES, k % DEVICES, r));
       }
-    }
-    permits.acquire(inFlight);
-    double rate = (double) perDevice * DEVICES / ((System.nanoTime() - start) / 1e9);
-    check(errors);
-    return rate;
-  }
-
-  private static void check(AtomicInteger errors) {
-    if (errors.get() > 0) {
-      throw new IllegalStateException(errors.get() + " raw writes failed");
-    }
+      return b.build();
+    }, "raw per-partition batches of " + perBatch);
   }
 
   /** MQTT 3.1.1 QoS 1 from {@link RawMqttDevices}: one connection per device, {@code window} unacknowledged each. */

@@ -13,6 +13,7 @@ import io.iiot.devicehub.domain.Tenant;
 import io.iiot.devicehub.storage.DeviceRegistry;
 import io.iiot.it.bench.BenchmarkReport;
 import io.iiot.it.bench.DeviceIngestBenchmark;
+import io.iiot.it.bench.RawWrites;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
@@ -26,7 +27,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * What the benchmark's devices publish, and the same rows written raw. Message {@code i} belongs to device
@@ -116,24 +116,9 @@ record HonoBenchShape(String name, String profile, List<MetricSpec> metrics, int
   /** Single-row async inserts of the first {@code maxRows} rows in arrival order; rows/s. */
   double rawSingle(CqlSession session, PreparedStatement insert, String tenant, long base, int maxRows, int inFlight)
       throws InterruptedException {
-    Semaphore permits = new Semaphore(inFlight);
-    AtomicInteger errors = new AtomicInteger();
     int n = Math.min(maxRows, rows());
-    long start = System.nanoTime();
-    for (int r = 0; r < n; r++) {
-      permits.acquire();
-      session.executeAsync(row(insert, tenant, base, r / metrics.size(), r % metrics.size()))
-          .whenComplete((rs, err) -> {
-            if (err != null) {
-              errors.incrementAndGet();
-            }
-            permits.release();
-          });
-    }
-    permits.acquire(inFlight);
-    double rate = n / ((System.nanoTime() - start) / 1e9);
-    check(errors, "single-row inserts");
-    return rate;
+    return n / RawWrites.send(session, n, inFlight,
+        r -> row(insert, tenant, base, r / metrics.size(), r % metrics.size()), "single-row inserts");
   }
 
   /**
@@ -143,34 +128,16 @@ record HonoBenchShape(String name, String profile, List<MetricSpec> metrics, int
    */
   double rawPerPartition(CqlSession session, PreparedStatement insert, String tenant, long base, int perBatch,
       int inFlight) throws InterruptedException {
-    Semaphore permits = new Semaphore(inFlight);
-    AtomicInteger errors = new AtomicInteger();
     int perDevice = records / DEVICES * metrics.size();
-    long start = System.nanoTime();
-    for (int from = 0; from < perDevice; from += perBatch) {
-      for (int d = 0; d < DEVICES; d++) {
-        BatchStatementBuilder b = new BatchStatementBuilder(BatchType.UNLOGGED).setIdempotence(true);
-        for (int r = from; r < Math.min(from + perBatch, perDevice); r++) {
-          b.addStatement(row(insert, tenant, base, r / metrics.size() * DEVICES + d, r % metrics.size()));
-        }
-        permits.acquire();
-        session.executeAsync(b.build()).whenComplete((rs, err) -> {
-          if (err != null) {
-            errors.incrementAndGet();
-          }
-          permits.release();
-        });
+    int perDeviceBatches = (perDevice + perBatch - 1) / perBatch;
+    // batch k: device k % DEVICES, its rows from (k / DEVICES) * perBatch on
+    return (double) perDevice * DEVICES / RawWrites.send(session, perDeviceBatches * DEVICES, inFlight, k -> {
+      BatchStatementBuilder b = new BatchStatementBuilder(BatchType.UNLOGGED).setIdempotence(true);
+      int from = k / DEVICES * perBatch;
+      for (int r = from; r < Math.min(from + perBatch, perDevice); r++) {
+        b.addStatement(row(insert, tenant, base, r / metrics.size() * DEVICES + k % DEVICES, r % metrics.size()));
       }
-    }
-    permits.acquire(inFlight);
-    double rate = (double) perDevice * DEVICES / ((System.nanoTime() - start) / 1e9);
-    check(errors, "per-partition batches of " + perBatch);
-    return rate;
-  }
-
-  private static void check(AtomicInteger errors, String what) {
-    if (errors.get() > 0) {
-      throw new IllegalStateException(errors.get() + " " + what + " failed");
-    }
+      return b.build();
+    }, "per-partition batches of " + perBatch);
   }
 }
