@@ -74,17 +74,7 @@ class HonoKafkaSecurityTest {
             "ssl.truststore.location", broker.caPem().toString(), "sasl.mechanism", "PLAIN",
             "sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
                 + KafkaBroker.SASL_USER + "\" password=\"" + KafkaBroker.SASL_PASSWORD + "\";"));
-        KafkaBasedTelemetrySender sender = HonoSenders.telemetry(vertx, client);
-        await(sender.start());
-        List<Future<Void>> sent = new ArrayList<>();
-        for (int i = 0; i < 10; i++) {
-          long t = ts.toEpochMilli() + i;
-          sent.add(HonoSenders.sendRetrying(() -> sender.sendTelemetry(TenantObject.from(tenant, true),
-              new RegistrationAssertion("press-1"), QoS.AT_LEAST_ONCE, "application/json",
-              Buffer.buffer("{\"ts\": " + t + ", \"temperature\": 20.5, \"pressure\": 1.5}"), Map.of(), null), 5));
-        }
-        await(Future.all(sent));
-        await(sender.stop());
+        sendPress1(vertx, client, tenant, ts, 10);
       } finally {
         vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       }
@@ -125,18 +115,7 @@ class HonoKafkaSecurityTest {
         Instant ts = Instant.now().minus(5, ChronoUnit.MINUTES).truncatedTo(ChronoUnit.MILLIS);
         Vertx vertx = Vertx.vertx();
         try {
-          KafkaBasedTelemetrySender sender = HonoSenders.telemetry(vertx,
-              Map.of("bootstrap.servers", broker.bootstrapServers()));
-          await(sender.start());
-          List<Future<Void>> sent = new ArrayList<>();
-          for (int i = 0; i < 3; i++) {
-            long t = ts.toEpochMilli() + i;
-            sent.add(HonoSenders.sendRetrying(() -> sender.sendTelemetry(TenantObject.from(tenant, true),
-                new RegistrationAssertion("press-1"), QoS.AT_LEAST_ONCE, "application/json",
-                Buffer.buffer("{\"ts\": " + t + ", \"temperature\": 20.5, \"pressure\": 1.5}"), Map.of(), null), 5));
-          }
-          await(Future.all(sent));
-          await(sender.stop());
+          sendPress1(vertx, Map.of("bootstrap.servers", broker.bootstrapServers()), tenant, ts, 3);
         } finally {
           vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
@@ -232,5 +211,21 @@ class HonoKafkaSecurityTest {
 
   private static <T> T await(Future<T> f) throws Exception {
     return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  /** {@code records} telemetry records of device press-1 (2 metrics each, ts + i ms) through Hono's own sender. */
+  private static void sendPress1(Vertx vertx, Map<String, String> client, String tenant, Instant ts, int records)
+      throws Exception {
+    KafkaBasedTelemetrySender sender = HonoSenders.telemetry(vertx, client);
+    await(sender.start());
+    List<Future<Void>> sent = new ArrayList<>();
+    for (int i = 0; i < records; i++) {
+      long t = ts.toEpochMilli() + i;
+      sent.add(HonoSenders.sendRetrying(() -> sender.sendTelemetry(TenantObject.from(tenant, true),
+          new RegistrationAssertion("press-1"), QoS.AT_LEAST_ONCE, "application/json",
+          Buffer.buffer("{\"ts\": " + t + ", \"temperature\": 20.5, \"pressure\": 1.5}"), Map.of(), null), 5));
+    }
+    await(Future.all(sent));
+    await(sender.stop());
   }
 }
