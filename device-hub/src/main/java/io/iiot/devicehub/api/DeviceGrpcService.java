@@ -321,13 +321,21 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
           ? ApiErrors.alreadyExists("iiot.device.v1.Device", Names.deviceName(tenant, lost.id()))
           : ApiErrors.alreadyExists("credential", lost.id() + "@" + tenant);
     }
-    // Won: devices and credentials, each device's credentials as soon as hashed.
+    // Won: devices and credentials, those of each slice of devices as soon as the slice is hashed (one request per
+    // slice rather than per device, see DeviceRegistry#putCredentials).
     StorageWindow writes = new StorageWindow(creationWrites);
     writes.submit(() -> registry.putDevices(devices));
-    for (int i = 0; i < devices.size(); i++) {
-      String deviceId = devices.get(i).deviceId();
-      CompletableFuture<List<DeviceRegistry.NewCredential>> credentials = hashed.get(i);
-      writes.submit(() -> credentials.thenCompose(c -> registry.putCredentials(tenant, deviceId, c)));
+    for (int from = 0; from < devices.size(); from += DeviceRegistry.CREDENTIAL_DEVICES_PER_WRITE) {
+      int to = Math.min(devices.size(), from + DeviceRegistry.CREDENTIAL_DEVICES_PER_WRITE);
+      List<Device> slice = devices.subList(from, to);
+      List<CompletableFuture<List<DeviceRegistry.NewCredential>>> credentials = hashed.subList(from, to);
+      writes.submit(() -> CompletableFuture.allOf(credentials.toArray(CompletableFuture[]::new)).thenCompose(v -> {
+        Map<String, List<DeviceRegistry.NewCredential>> byDevice = new LinkedHashMap<>();
+        for (int k = 0; k < slice.size(); k++) {
+          byDevice.put(slice.get(k).deviceId(), credentials.get(k).join());
+        }
+        return registry.putCredentials(tenant, byDevice);
+      }));
     }
     try {
       await(writes.all(), STORAGE_WAIT.multipliedBy(1 + devices.size() / IN_FLIGHT));

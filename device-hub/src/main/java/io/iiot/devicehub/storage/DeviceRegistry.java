@@ -1,13 +1,16 @@
 package io.iiot.devicehub.storage;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import com.datastax.oss.driver.api.core.cql.BatchStatement;
 import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
 import com.datastax.oss.driver.api.core.cql.BatchType;
+import com.datastax.oss.driver.api.core.cql.BatchableStatement;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.Statement;
+import io.iiot.base.cassandra.ReplicaBatches;
 import io.iiot.devicehub.domain.Device;
 import io.iiot.devicehub.domain.MetricSpec;
 import io.iiot.devicehub.domain.MetricType;
@@ -39,6 +42,7 @@ public final class DeviceRegistry {
   public static final String X509 = "x509-fingerprint";
 
   private final CqlSession session;
+  private final String keyspace;
   private final PreparedStatement insertTenant;
   private final PreparedStatement selectTenant;
   private final PreparedStatement insertMetric;
@@ -47,8 +51,7 @@ public final class DeviceRegistry {
   private final PreparedStatement selectDevice;
   private final PreparedStatement insertClaimIfAbsent;
   private final PreparedStatement deleteClaim;
-  /** CQL, not prepared: see {@link #releaseIfHeld}. */
-  private final String deleteClaimIfHeld;
+  private final PreparedStatement selectClaimHolders;
   private final PreparedStatement selectDevicesAfter;
   private final PreparedStatement selectAuthIds;
   private final PreparedStatement insertCredential;
@@ -65,6 +68,7 @@ public final class DeviceRegistry {
 
   public DeviceRegistry(CqlSession session, String keyspace) {
     this.session = session;
+    this.keyspace = keyspace;
     String ks = keyspace + ".";
     insertTenant = session.prepare("INSERT INTO " + ks + "tenants (tenant, enabled, telemetry_ttl_seconds, created_at)"
         + " VALUES (?, ?, ?, ?)");
@@ -81,8 +85,8 @@ public final class DeviceRegistry {
         + " claim) VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS");
     deleteClaim = session.prepare("DELETE FROM " + ks + "device_claims WHERE tenant = ? AND bucket = ? AND kind = ?"
         + " AND id = ?");
-    deleteClaimIfHeld = "DELETE FROM " + ks + "device_claims WHERE tenant = ? AND bucket = ? AND kind = ? AND id = ?"
-        + " IF claim = ?";
+    selectClaimHolders = session.prepare("SELECT id, claim FROM " + ks + "device_claims WHERE tenant = ? AND"
+        + " bucket = ? AND kind = ? AND id IN ?");
     selectDevicesAfter = session.prepare("SELECT device_id, profile_id, enabled, via, created_at FROM " + ks
         + "devices WHERE tenant = ? AND device_id > ? LIMIT ?");
     selectAuthIds = session.prepare("SELECT auth_id FROM " + ks + "credentials WHERE tenant = ? AND auth_id IN ?"
@@ -319,16 +323,41 @@ public final class DeviceRegistry {
   }
 
   /**
-   * Gives up those of {@code claims} that the call {@code claimId} holds, and only those (a conditional delete per
-   * claim): after a claim whose outcome is unknown, when the rows may as well be another call's. Sent unprepared:
-   * prepared, the driver (4.19) decoded the answer of a delete that was not applied (it carries the claim column)
-   * with the prepared statement's result columns and closed its connection on the decoding error.
+   * Gives up those of {@code claims} that the call {@code claimId} holds, and only those: after a claim whose outcome
+   * is unknown, when the rows may as well be another call's. The claims of each partition and kind are read in one
+   * read at SERIAL consistency (which first completes a Paxos round on the partition still in progress, such as this
+   * call's unanswered one), and those that are this call's go with plain deletes ({@link #release}): a row held by
+   * this call cannot become another's before it is deleted. Partitions are done at once, the two kinds of one
+   * partition one after the other (concurrent Paxos rounds on one partition contend). Not a conditional
+   * {@code DELETE ... IF claim = ?} per claim: the driver (4.19, protocol v5) now and then failed to decode the
+   * answers of such deletes that were not applied when several arrived together, and closed the connection with
+   * every request on it (IndexOutOfBoundsException reading the next frame's stream id).
    */
   public CompletionStage<Void> releaseIfHeld(String tenant, Collection<Claim> claims, UUID claimId) {
-    CompletableFuture<?>[] sent = claims.stream().map(c -> exec(com.datastax.oss.driver.api.core.cql.SimpleStatement
-        .newInstance(deleteClaimIfHeld, tenant, c.bucket(), c.kind(), c.id(), claimId)).toCompletableFuture())
-        .toArray(CompletableFuture[]::new);
-    return CompletableFuture.allOf(sent);
+    Map<Integer, Map<String, Map<String, Claim>>> byBucket = new java.util.TreeMap<>();
+    for (Claim c : claims) {
+      byBucket.computeIfAbsent(c.bucket(), k -> new java.util.TreeMap<>())
+          .computeIfAbsent(c.kind(), k -> new LinkedHashMap<>()).put(c.id(), c);
+    }
+    List<CompletableFuture<Void>> sent = new ArrayList<>();
+    byBucket.forEach((bucket, byKind) -> {
+      CompletableFuture<Void> done = CompletableFuture.completedFuture(null);
+      for (Map.Entry<String, Map<String, Claim>> kind : byKind.entrySet()) {
+        done = done.thenCompose(v -> session.executeAsync(selectClaimHolders.bind(tenant, bucket, kind.getKey(),
+            List.copyOf(kind.getValue().keySet())).setConsistencyLevel(DefaultConsistencyLevel.SERIAL))
+            .thenCompose(rs -> {
+              List<Claim> held = new ArrayList<>();
+              for (Row r : rs.currentPage()) {
+                if (claimId.equals(r.getUuid("claim"))) {
+                  held.add(kind.getValue().get(r.getString("id")));
+                }
+              }
+              return release(tenant, held);
+            }).toCompletableFuture());
+      }
+      sent.add(done);
+    });
+    return CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new));
   }
 
   /**
@@ -351,49 +380,55 @@ public final class DeviceRegistry {
   /** A credential to store for a device; {@code secret} is a password hash or a certificate fingerprint. */
   public record NewCredential(String authId, String type, String secret, byte[] key) {}
 
+  /** Most devices' credentials in one request of {@link #putCredentials} (an unlogged batch of their partitions). */
+  public static final int CREDENTIAL_DEVICES_PER_WRITE = 50;
   /**
-   * Stores a device's credentials: which credentials the device has under other auth ids than its own id (so a
-   * deletion finds them; under its own id a deletion always looks) and the credentials,
-   * one single-partition batch per auth id (a password and a PSK may share one), all sent at once (different tables,
-   * so different partitions: one request could not hold them without a logged batch). Writes are idempotent. Only the
-   * holder of the device's and auth ids' claims may call this: credentials of a device that lost its claims would
-   * overwrite the winner's.
+   * Protocol bytes of one such batch: under the 40 KiB batch_size_warn_threshold of the platform's nodes (which counts
+   * less than the protocol size), whatever the lengths of ids and secrets.
    */
-  public CompletionStage<Void> putCredentials(String tenant, String deviceId, List<NewCredential> credentials) {
-    if (credentials.isEmpty()) {
-      return CompletableFuture.completedFuture(null);
-    }
-    BatchStatementBuilder index = new BatchStatementBuilder(BatchType.UNLOGGED);
-    Map<String, BatchStatementBuilder> byAuthId = new LinkedHashMap<>();
+  static final int CREDENTIAL_BATCH_BYTES = 30 * 1024;
+
+  /**
+   * Stores devices' credentials ({@code byDevice}: device id to its credentials): for each device, which credentials
+   * it has under other auth ids than its own id (so a deletion finds them; under its own id a deletion always looks),
+   * and the credentials, one partition per auth id (a password and a PSK may share one). The partitions of many
+   * devices go in few requests: unlogged batches of partitions on the same replicas ({@link ReplicaBatches}, at most
+   * {@value #CREDENTIAL_DEVICES_PER_WRITE} devices' worth each), all sent at once; a certificate with its fingerprint
+   * in a logged batch of its own. Writes are idempotent. Only the holder of the devices' and auth ids' claims may call
+   * this: credentials of a device that lost its claims would overwrite the winner's.
+   */
+  public CompletionStage<Void> putCredentials(String tenant, Map<String, List<NewCredential>> byDevice) {
+    List<List<BatchableStatement<?>>> partitions = new ArrayList<>();
     List<Statement<?>> writes = new ArrayList<>();
-    boolean indexed = false;
-    for (NewCredential c : credentials) {
-      if (!c.authId().equals(deviceId)) {
-        // Under the device's own id a deletion looks anyway: no record needed (onboarding's usual case, one write
-        // less per device).
-        index.addStatement(insertDeviceCredential.bind(tenant, deviceId, c.authId(), c.type()));
-        indexed = true;
+    for (Map.Entry<String, List<NewCredential>> device : byDevice.entrySet()) {
+      String deviceId = device.getKey();
+      List<BatchableStatement<?>> index = new ArrayList<>();
+      Map<String, List<BatchableStatement<?>>> byAuthId = new LinkedHashMap<>();
+      for (NewCredential c : device.getValue()) {
+        if (!c.authId().equals(deviceId)) {
+          // Under the device's own id a deletion looks anyway: no record needed (onboarding's usual case, one write
+          // less per device).
+          index.add(insertDeviceCredential.bind(tenant, deviceId, c.authId(), c.type()));
+        }
+        BoundStatement row = insertCredential.bind(tenant, c.authId(), c.type(), deviceId, c.secret(),
+            c.key() == null ? null : ByteBuffer.wrap(c.key()));
+        if (X509.equals(c.type())) {
+          writes.add(BatchStatement.newInstance(BatchType.LOGGED).add(row)
+              .add(insertFingerprint.bind(c.secret(), tenant, c.authId(), deviceId)));
+        } else {
+          byAuthId.computeIfAbsent(c.authId(), k -> new ArrayList<>()).add(row);
+        }
       }
-      BoundStatement row = insertCredential.bind(tenant, c.authId(), c.type(), deviceId, c.secret(),
-          c.key() == null ? null : ByteBuffer.wrap(c.key()));
-      if (X509.equals(c.type())) {
-        writes.add(BatchStatement.newInstance(BatchType.LOGGED).add(row)
-            .add(insertFingerprint.bind(c.secret(), tenant, c.authId(), deviceId)));
-      } else {
-        byAuthId.computeIfAbsent(c.authId(), k -> new BatchStatementBuilder(BatchType.UNLOGGED)).addStatement(row);
+      if (!index.isEmpty()) {
+        partitions.add(index);
       }
+      partitions.addAll(byAuthId.values());
     }
-    if (indexed) {
-      writes.add(index.build());
-    }
-    byAuthId.values().forEach(b -> writes.add(b.build()));
+    // A device has one or two partitions here (its credentials; rarely other auth ids or the index).
+    int perBatch = Math.max(1, CREDENTIAL_DEVICES_PER_WRITE * partitions.size() / Math.max(1, byDevice.size()));
+    writes.addAll(ReplicaBatches.of(session, keyspace, partitions, perBatch, CREDENTIAL_BATCH_BYTES));
     if (writes.size() == 1) {
       return exec(writes.get(0));
-    }
-    if (writes.size() == 2) {
-      CompletableFuture<Void> first = exec(writes.get(0)).toCompletableFuture();
-      CompletableFuture<Void> second = exec(writes.get(1)).toCompletableFuture();
-      return first.thenCombine(second, (a, b) -> (Void) null);
     }
     CompletableFuture<?>[] sent = writes.stream().map(w -> exec(w).toCompletableFuture())
         .toArray(CompletableFuture[]::new);
