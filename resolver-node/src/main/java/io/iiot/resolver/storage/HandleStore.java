@@ -12,6 +12,7 @@ import com.datastax.oss.driver.api.core.type.DataTypes;
 import com.datastax.oss.driver.api.core.type.TupleType;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.iiot.base.cassandra.ReplicaBatches;
 import io.iiot.resolver.domain.HandleRecord;
 import io.iiot.resolver.domain.HandleValue;
 import io.iiot.resolver.domain.Handles;
@@ -44,6 +45,7 @@ public final class HandleStore {
   private static final TupleType REF = DataTypes.tupleOf(DataTypes.TEXT, DataTypes.INT);
 
   private final CqlSession session;
+  private final String keyspace;
   private final PreparedStatement select;
   private final PreparedStatement insertValue;
   private final PreparedStatement insertSpellingIfAbsent;
@@ -66,6 +68,7 @@ public final class HandleStore {
   /** @param keyspace the service's keyspace (the runtime's session has no current keyspace) */
   public HandleStore(CqlSession session, String keyspace, int cacheSize, Duration cacheMaxAge) {
     this.session = session;
+    this.keyspace = keyspace;
     String ks = com.datastax.oss.driver.api.core.CqlIdentifier.fromInternal(keyspace).asCql(true) + ".";
     // Reads are marked idempotent so the driver retries them on another replica when a coordinator dies mid-request
     // (the cluster test saw RC 2 answers during a node kill otherwise); writes keep the default: some are LWTs.
@@ -275,19 +278,33 @@ public final class HandleStore {
     return Future.succeededFuture(out);
   }
 
+  /** Most handles in one request of {@link #importHandles} (an unlogged batch of their partitions). */
+  static final int IMPORT_HANDLES_PER_WRITE = 20;
+  /** Protocol bytes of one such batch: under the nodes' 40 KiB batch_size_warn_threshold (which counts less). */
+  static final int IMPORT_BATCH_BYTES = 30 * 1024;
+
   /**
-   * Bulk form of {@link #importHandle}: each handle's partition (spelling and values) in one unlogged batch of its
-   * own, all written at once, then the prefix-index rows of those under {@code prefix} in one unlogged batch (one
-   * partition), so the index never lists a handle before it exists. Idempotent; no existence check.
+   * Bulk form of {@link #importHandle}: each handle's partition (spelling and values) applied as one mutation, the
+   * partitions of up to {@value #IMPORT_HANDLES_PER_WRITE} handles on the same replicas in one unlogged batch
+   * ({@link ReplicaBatches}: one request for many partitions instead of one each), all sent at once; then the
+   * prefix-index rows of those under {@code prefix} in one unlogged batch (one partition), so the index never lists a
+   * handle before it exists. Idempotent; no existence check.
    */
   public Future<Void> importHandles(String prefix, java.util.Map<String, List<HandleValue>> byHandle) {
-    List<Future<?>> writes = new ArrayList<>();
+    List<List<com.datastax.oss.driver.api.core.cql.BatchableStatement<?>>> partitions = new ArrayList<>();
     for (var e : byHandle.entrySet()) {
       String key = Handles.fold(e.getKey());
       invalidate(key);
       BatchStatementBuilder b = BatchStatement.builder(BatchType.UNLOGGED)
           .addStatement(insertSpelling.bind(key, e.getKey()));
-      writes.add(exec(valueRows(b, key, e.getValue()).build()));
+      List<com.datastax.oss.driver.api.core.cql.BatchableStatement<?>> rows = new ArrayList<>();
+      valueRows(b, key, e.getValue()).build().forEach(rows::add);
+      partitions.add(rows);
+    }
+    List<Future<?>> writes = new ArrayList<>();
+    for (BatchStatement batch : ReplicaBatches.of(session, keyspace, partitions, IMPORT_HANDLES_PER_WRITE,
+        IMPORT_BATCH_BYTES)) {
+      writes.add(exec(batch));
     }
     return Future.all(writes).compose(x -> {
       if (byHandle.isEmpty()) {
