@@ -2,9 +2,12 @@ package io.iiot.devicehub.storage;
 
 import com.datastax.oss.driver.api.core.CqlIdentifier;
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.DefaultProtocolVersion;
 import com.datastax.oss.driver.api.core.DriverTimeoutException;
+import com.datastax.oss.driver.api.core.ProtocolVersion;
 import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
 import com.datastax.oss.driver.api.core.cql.BatchType;
+import com.datastax.oss.driver.api.core.cql.BatchableStatement;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.BoundStatementBuilder;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
@@ -13,6 +16,7 @@ import com.datastax.oss.driver.api.core.metadata.Node;
 import com.datastax.oss.driver.api.core.metadata.TokenMap;
 import com.datastax.oss.driver.api.core.servererrors.OverloadedException;
 import com.datastax.oss.driver.api.core.servererrors.WriteTimeoutException;
+import com.datastax.oss.driver.api.core.type.codec.TypeCodecs;
 import io.iiot.devicehub.domain.TelemetryRow;
 import io.iiot.devicehub.domain.TelemetryRow.PartitionKey;
 import io.micrometer.core.instrument.Counter;
@@ -22,6 +26,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -33,6 +39,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -68,6 +75,9 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
   /** Attempts of a batch that timed out or found the node overloaded, before its rows' writes fail. */
   static final int MAX_ATTEMPTS = 3;
   private static final long RETRY_BACKOFF_MS = 50;
+  private static final long MILLIS_PER_DAY = 86_400_000L;
+  /** Encoded metric names kept; schemas name a few dozen, so this bound is only a guard. */
+  private static final int MAX_CACHED_METRICS = 10_000;
 
   /** What may share one UNLOGGED batch ({@code telemetry.batch-grouping}). */
   public enum Grouping {
@@ -83,7 +93,13 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
   }
 
   private final CqlSession session;
-  private final PreparedStatement insert;
+  /** Rows with a number and rows with a text: each binds only its own value column (7 values a row). */
+  private final PreparedStatement insertNumber;
+  private final PreparedStatement insertText;
+  private final ProtocolVersion protocol;
+  /** Whether a request may name its keyspace (protocol v5): then batches carry it. */
+  private final boolean perRequestKeyspace;
+  private final Map<String, ByteBuffer> metricNames = new ConcurrentHashMap<>();
   private final int maxInFlight;
   private final int maxQueuedRows;
   private final int maxBatchRows;
@@ -133,8 +149,12 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
     this.maxQueuedRows = maxQueuedRows;
     this.maxBatchRows = maxBatchRows;
     this.lowWater = maxQueuedRows / 2;
-    this.insert = session.prepare("INSERT INTO " + keyspace + ".telemetry (tenant, device_id, day, ts, metric, value_double, value_text)"
-        + " VALUES (?, ?, ?, ?, ?, ?, ?) USING TTL ?");
+    String insert = "INSERT INTO " + keyspace + ".telemetry (tenant, device_id, day, ts, metric, %s)"
+        + " VALUES (?, ?, ?, ?, ?, ?) USING TTL ?";
+    this.insertNumber = session.prepare(String.format(insert, "value_double"));
+    this.insertText = session.prepare(String.format(insert, "value_text"));
+    this.protocol = session.getContext().getProtocolVersion();
+    this.perRequestKeyspace = protocol.getCode() >= DefaultProtocolVersion.V5.getCode();
     this.rowsWritten = Counter.builder("devicehub.telemetry.rows.written").tag("queue", path).register(registry);
     this.refused = Counter.builder("devicehub.telemetry.writes.refused").tag("reason", "overloaded")
         .tag("queue", path).register(registry);
@@ -155,17 +175,9 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
     if (rows.isEmpty()) {
       return CompletableFuture.completedFuture(null);
     }
-    int ttlSeconds = (int) ttl.toSeconds();
-    Request request = new Request();
+    Request request = new Request(rows.size());
     // Binding and the token look-up happen on the caller's thread, outside the lock.
-    List<Pending> pending = new ArrayList<>(rows.size());
-    Optional<TokenMap> tokens = grouping == Grouping.REPLICA_SET ? session.getMetadata().getTokenMap()
-        : Optional.empty();
-    for (TelemetryRow row : rows) {
-      BoundStatement statement = bind(row, ttlSeconds);
-      pending.add(new Pending(row.partition(), groupOf(row, statement, tokens), statement, estimatedBytes(row),
-          request));
-    }
+    List<Chunk> chunks = bind(rows, ttl, request);
     synchronized (this) {
       if (queuedRows + rows.size() > maxQueuedRows) {
         // Only a nearly full queue means "stop reading"; one write larger than the whole queue says nothing about load.
@@ -174,9 +186,8 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
         return CompletableFuture.failedFuture(new WriterOverloadedException(
             "telemetry write queue full (" + queuedRows + " rows waiting for Cassandra)"));
       }
-      request.remaining = pending.size();
-      for (Pending p : pending) {
-        queue.computeIfAbsent(p.group, k -> new Group()).add(p);
+      for (Chunk c : chunks) {
+        queue.computeIfAbsent(c.group, k -> new Group()).add(c);
       }
       queuedRows += rows.size();
       if (queuedRows >= maxQueuedRows * 3 / 4) {
@@ -185,6 +196,96 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
     }
     drain();
     return request.done;
+  }
+
+  /**
+   * Binds the rows, one {@link Chunk} per run of rows of one partition (a message's rows are usually one run). The
+   * values a run's rows share (tenant, device, day, and the time and TTL when equal) are encoded once and the same
+   * buffers bound to every row: the driver only reads them (duplicates) when it writes a request. Binding encoded
+   * bytes also skips the codec look-up per value.
+   */
+  private List<Chunk> bind(List<TelemetryRow> rows, Duration ttl, Request request) {
+    Optional<TokenMap> tokens = grouping == Grouping.REPLICA_SET ? session.getMetadata().getTokenMap()
+        : Optional.empty();
+    ByteBuffer ttlBytes = TypeCodecs.INT.encodePrimitive((int) ttl.toSeconds(), protocol);
+    List<Chunk> chunks = new ArrayList<>(1);
+    Chunk chunk = null;
+    long tsMillis = Long.MIN_VALUE;
+    ByteBuffer tsBytes = null;
+    int n = rows.size();
+    for (int i = 0; i < n; i++) {
+      TelemetryRow row = rows.get(i);
+      long ms = row.ts().toEpochMilli();
+      long epochDay = Math.floorDiv(ms, MILLIS_PER_DAY);
+      if (chunk == null || !chunk.holds(row, epochDay)) {
+        chunk = newChunk(row, epochDay, n - i, tokens, request);
+        chunks.add(chunk);
+      }
+      if (ms != tsMillis || tsBytes == null) {
+        tsMillis = ms;
+        tsBytes = TypeCodecs.BIGINT.encodePrimitive(ms, protocol);
+      }
+      BoundStatementBuilder b;
+      // The absent value stays unset rather than null: binding null would write a tombstone for every sample.
+      if (row.number() != null) {
+        b = insertNumber.boundStatementBuilder()
+            .setBytesUnsafe(5, TypeCodecs.DOUBLE.encodePrimitive(row.number(), protocol));
+      } else {
+        b = insertText.boundStatementBuilder().setBytesUnsafe(5, TypeCodecs.TEXT.encode(row.text(), protocol));
+      }
+      b.setBytesUnsafe(0, chunk.tenantBytes)
+          .setBytesUnsafe(1, chunk.deviceBytes)
+          .setBytesUnsafe(2, chunk.dayBytes)
+          .setBytesUnsafe(3, tsBytes)
+          .setBytesUnsafe(4, metricBytes(row.metric()))
+          .setBytesUnsafe(6, ttlBytes)
+          .setRoutingKey(chunk.routingKey)
+          .setIdempotence(true);
+      chunk.add(b.build(), estimatedBytes(row));
+    }
+    return chunks;
+  }
+
+  private Chunk newChunk(TelemetryRow row, long epochDay, int capacity, Optional<TokenMap> tokens, Request request) {
+    LocalDate day = LocalDate.ofEpochDay(epochDay);
+    ByteBuffer tenantBytes = TypeCodecs.TEXT.encode(row.tenant(), protocol);
+    ByteBuffer deviceBytes = TypeCodecs.TEXT.encode(row.deviceId(), protocol);
+    ByteBuffer dayBytes = TypeCodecs.DATE.encode(day, protocol);
+    ByteBuffer routingKey = routingKey(tenantBytes, deviceBytes, dayBytes);
+    PartitionKey partition = new PartitionKey(row.tenant(), row.deviceId(), day);
+    return new Chunk(partition, groupOf(partition, routingKey, tokens), epochDay, tenantBytes, deviceBytes, dayBytes,
+        routingKey, capacity, request);
+  }
+
+  /** The encoded metric name; schemas name few metrics, so they are kept (up to a bound). */
+  private ByteBuffer metricBytes(String metric) {
+    ByteBuffer b = metricNames.get(metric);
+    if (b == null) {
+      b = TypeCodecs.TEXT.encode(metric, protocol);
+      if (metricNames.size() < MAX_CACHED_METRICS) {
+        metricNames.putIfAbsent(metric, b);
+      }
+    }
+    return b;
+  }
+
+  /**
+   * The routing key of a composite partition key, as the driver builds it from bound values (each component as a
+   * short length, the bytes, a 0 byte); made once per partition run instead of once per row and per look-up.
+   */
+  static ByteBuffer routingKey(ByteBuffer... components) {
+    int size = 0;
+    for (ByteBuffer c : components) {
+      size += 2 + c.remaining() + 1;
+    }
+    ByteBuffer out = ByteBuffer.allocate(size);
+    for (ByteBuffer c : components) {
+      out.putShort((short) c.remaining());
+      out.put(c.duplicate());
+      out.put((byte) 0);
+    }
+    out.flip();
+    return out;
   }
 
   @Override
@@ -222,7 +323,7 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
           // The rest goes to the back of the queue, so one busy device (or replica set) cannot starve the others.
           queue.put(first.getKey(), first.getValue());
         }
-        queuedRows -= batch.rows.size();
+        queuedRows -= batch.rows;
         if (saturated && queuedRows <= lowWater) {
           saturated = false;
         }
@@ -234,17 +335,19 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
   }
 
   private void send(Batch sent) {
-    List<Pending> batch = sent.rows;
     Statement<?> statement;
-    batchRows.record(batch.size());
-    if (batch.size() == 1) {
-      statement = batch.get(0).statement;
+    batchRows.record(sent.rows);
+    if (sent.statements.size() == 1) {
+      statement = sent.statements.get(0);
     } else {
-      BatchStatementBuilder b = new BatchStatementBuilder(BatchType.UNLOGGED).setIdempotence(true);
-      for (Pending p : batch) {
-        b.addStatement(p.statement);
+      // Routing key and keyspace are given, so the driver neither asks each statement for them nor builds a key.
+      BatchStatementBuilder b = new BatchStatementBuilder(BatchType.UNLOGGED).setIdempotence(true)
+          .addStatements(sent.statements).setRoutingKeyspace(keyspace).setRoutingKey(sent.routingKey);
+      if (perRequestKeyspace) {
+        // Without it the driver scans every statement of the batch for a keyspace, several times per request.
+        b.setKeyspace(keyspace);
       }
-      // Routed by its first statement's partition: with replica-set grouping every row has the same replicas.
+      // Routed by its first partition: with replica-set grouping every partition has the same replicas.
       statement = b.build();
     }
     execute(sent, statement, 1, System.nanoTime());
@@ -258,7 +361,6 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
    * batch keeps its place in flight meanwhile, so the retries add no load beyond the in-flight bound.
    */
   private void execute(Batch sent, Statement<?> statement, int attempt, long start) {
-    List<Pending> batch = sent.rows;
     CompletionStage<?> stage;
     try {
       stage = session.executeAsync(statement);
@@ -278,10 +380,10 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
         statementsInFlight--;
       }
       if (err == null) {
-        rowsWritten.increment(batch.size());
+        rowsWritten.increment(sent.rows);
       }
-      for (Pending p : batch) {
-        p.request.rowDone(err);
+      for (Segment segment : sent.segments) {
+        segment.request.rowsDone(segment.rows, err);
       }
       drain();
     });
@@ -295,39 +397,18 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
   }
 
   /**
-   * The batch group of a row: its partition, or with {@link Grouping#REPLICA_SET} the set of its replicas (the same
+   * The batch group of a partition: itself, or with {@link Grouping#REPLICA_SET} the set of its replicas (the same
    * {@code Set} for every partition of a token range). Without a token map (metadata off or not loaded yet) rows fall
    * back to their partition.
    */
-  private Object groupOf(TelemetryRow row, BoundStatement statement, Optional<TokenMap> tokens) {
+  private Object groupOf(PartitionKey partition, ByteBuffer routingKey, Optional<TokenMap> tokens) {
     if (tokens.isPresent()) {
-      ByteBuffer routingKey = statement.getRoutingKey();
-      if (routingKey != null) {
-        Set<Node> replicas = tokens.get().getReplicas(keyspace, routingKey);
-        if (!replicas.isEmpty()) {
-          return replicas;
-        }
+      Set<Node> replicas = tokens.get().getReplicas(keyspace, routingKey);
+      if (!replicas.isEmpty()) {
+        return replicas;
       }
     }
-    return row.partition();
-  }
-
-  private BoundStatement bind(TelemetryRow r, int ttlSeconds) {
-    BoundStatementBuilder b = insert.boundStatementBuilder()
-        .setString(0, r.tenant())
-        .setString(1, r.deviceId())
-        .setLocalDate(2, r.day())
-        .setInstant(3, r.ts())
-        .setString(4, r.metric())
-        .setInt(7, ttlSeconds)
-        .setIdempotence(true);
-    // The absent value stays unset rather than null: binding null would write a tombstone for every sample.
-    if (r.number() != null) {
-      b.setDouble(5, r.number());
-    } else {
-      b.setString(6, r.text());
-    }
-    return b.build();
+    return partition;
   }
 
   private static int estimatedBytes(TelemetryRow row) {
@@ -335,22 +416,73 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
         + (row.text() == null ? 8 : row.text().length() * 3);
   }
 
-  /** Rows sent in one statement, and how many partition updates they make on the replica. */
-  private record Batch(List<Pending> rows, int partitions) {}
+  /**
+   * Rows sent in one statement: the statements, which queued chunks they came from, how many partition updates they
+   * make on the replica, and the first partition's routing key.
+   */
+  private record Batch(List<BatchableStatement<?>> statements, List<Segment> segments, int rows, int partitions,
+      ByteBuffer routingKey) {}
 
-  private record Pending(PartitionKey partition, Object group, BoundStatement statement, int bytes,
-      Request request) {}
+  /** {@code rows} rows of one write() call sent in a batch. */
+  private record Segment(Request request, int rows) {}
 
   /**
-   * The queued rows of one group, by partition in arrival order. A batch takes whole partitions from the head (a
+   * Bound rows of one write() call in one partition, in order; {@code next} is the first one not sent yet. The
+   * encoded values the rows share are kept here while binding.
+   */
+  private static final class Chunk {
+    final PartitionKey partition;
+    final Object group;
+    final long epochDay;
+    final ByteBuffer tenantBytes;
+    final ByteBuffer deviceBytes;
+    final ByteBuffer dayBytes;
+    final ByteBuffer routingKey;
+    final Request request;
+    final BoundStatement[] statements;
+    final int[] bytes;
+    int size;
+    int next;
+
+    Chunk(PartitionKey partition, Object group, long epochDay, ByteBuffer tenantBytes, ByteBuffer deviceBytes,
+        ByteBuffer dayBytes, ByteBuffer routingKey, int capacity, Request request) {
+      this.partition = partition;
+      this.group = group;
+      this.epochDay = epochDay;
+      this.tenantBytes = tenantBytes;
+      this.deviceBytes = deviceBytes;
+      this.dayBytes = dayBytes;
+      this.routingKey = routingKey;
+      this.request = request;
+      this.statements = new BoundStatement[capacity];
+      this.bytes = new int[capacity];
+    }
+
+    boolean holds(TelemetryRow row, long day) {
+      return day == epochDay && row.deviceId().equals(partition.deviceId()) && row.tenant().equals(partition.tenant());
+    }
+
+    void add(BoundStatement statement, int estimatedBytes) {
+      statements[size] = statement;
+      bytes[size] = estimatedBytes;
+      size++;
+    }
+
+    int remaining() {
+      return size - next;
+    }
+  }
+
+  /**
+   * The queued chunks of one group, by partition in arrival order. A batch takes whole partitions from the head (a
    * partition's rows together make one mutation), stopping at the row and byte budgets; a partition cut there keeps
    * its place at the head.
    */
   private static final class Group {
-    final LinkedHashMap<PartitionKey, List<Pending>> partitions = new LinkedHashMap<>();
+    final LinkedHashMap<PartitionKey, ArrayDeque<Chunk>> partitions = new LinkedHashMap<>();
 
-    void add(Pending p) {
-      partitions.computeIfAbsent(p.partition, k -> new ArrayList<>()).add(p);
+    void add(Chunk c) {
+      partitions.computeIfAbsent(c.partition, k -> new ArrayDeque<>(4)).add(c);
     }
 
     boolean isEmpty() {
@@ -358,48 +490,72 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
     }
 
     Batch take(int max, int maxPartitions) {
-      List<Pending> batch = new ArrayList<>(Math.min(max, 64));
+      List<BatchableStatement<?>> statements = new ArrayList<>(Math.min(max, 256));
+      List<Segment> segments = new ArrayList<>();
+      ByteBuffer routingKey = null;
       int bytes = 0;
       int taken = 0;
-      Iterator<List<Pending>> it = partitions.values().iterator();
-      while (it.hasNext() && batch.size() < max && taken < maxPartitions) {
-        List<Pending> rows = it.next();
-        int n = 0;
-        while (n < rows.size() && batch.size() < max) {
-          bytes += rows.get(n).bytes;
-          if (!batch.isEmpty() && bytes > MAX_BATCH_BYTES) {
-            break;
+      Iterator<ArrayDeque<Chunk>> it = partitions.values().iterator();
+      outer:
+      while (it.hasNext() && statements.size() < max && taken < maxPartitions) {
+        ArrayDeque<Chunk> chunks = it.next();
+        boolean tookFromPartition = false;
+        while (!chunks.isEmpty()) {
+          Chunk c = chunks.peek();
+          int from = c.next;
+          while (c.next < c.size && statements.size() < max) {
+            int b = bytes + c.bytes[c.next];
+            if (!statements.isEmpty() && b > MAX_BATCH_BYTES) {
+              break;
+            }
+            bytes = b;
+            statements.add(c.statements[c.next]);
+            c.statements[c.next] = null; // sent: the batch holds it now
+            c.next++;
           }
-          batch.add(rows.get(n));
-          n++;
+          if (c.next > from) {
+            segments.add(new Segment(c.request, c.next - from));
+            if (routingKey == null) {
+              routingKey = c.routingKey;
+            }
+            tookFromPartition = true;
+          }
+          if (c.remaining() > 0) {
+            break; // cut by a budget: the rest keeps its place at the head
+          }
+          chunks.poll();
         }
-        if (n > 0) {
+        if (tookFromPartition) {
           taken++;
         }
-        if (n == rows.size()) {
+        if (chunks.isEmpty()) {
           it.remove();
         } else {
-          rows.subList(0, n).clear();
-          break;
+          break outer;
         }
       }
-      return new Batch(batch, taken);
+      return new Batch(statements, segments, statements.size(), taken, routingKey);
     }
   }
 
   /** One write() call: completes when all its rows are written, fails on the first failed batch. */
   private static final class Request {
     final CompletableFuture<Void> done = new CompletableFuture<>();
-    int remaining;
+    private int remaining;
 
-    void rowDone(Throwable err) {
+    Request(int rows) {
+      this.remaining = rows;
+    }
+
+    void rowsDone(int rows, Throwable err) {
       if (err != null) {
         done.completeExceptionally(err);
         return;
       }
       boolean last;
       synchronized (this) {
-        last = --remaining == 0;
+        remaining -= rows;
+        last = remaining == 0;
       }
       if (last) {
         done.complete(null);

@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
+import com.datastax.oss.driver.api.core.ProtocolVersion;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.Statement;
 import com.datastax.oss.driver.api.core.metadata.Node;
 import com.datastax.oss.driver.api.core.servererrors.DefaultWriteType;
 import com.datastax.oss.driver.api.core.servererrors.WriteTimeoutException;
+import com.datastax.oss.driver.api.core.type.codec.TypeCodecs;
 import io.iiot.base.testing.EmbeddedCassandraExtension;
 import io.iiot.devicehub.domain.TelemetryRow;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -17,6 +19,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -121,6 +124,44 @@ class CassandraTelemetryWriterTest {
     long statements = registry.get("devicehub.telemetry.batch.latency").timer().count();
     assertThat(statements).isEqualTo(40);
     assertThat(registry.get("devicehub.telemetry.batch.rows").summary().max()).isEqualTo(10);
+    assertThat(writer.inFlight()).isZero();
+  }
+
+  @Test
+  void theRoutingKeyOfAPartitionIsTheOneTheDriverBuildsFromTheBoundKey() {
+    // The writer binds encoded bytes and gives the driver the routing key itself: it must be the driver's own, or
+    // requests would go to a node that is not a replica (and replica-set grouping would group wrongly).
+    LocalDate day = LocalDate.parse("2026-11-25");
+    var bound = session.prepare("INSERT INTO telemetry (tenant, device_id, day, ts, metric, value_double)"
+        + " VALUES (?, ?, ?, ?, ?, ?)").bind(tenant, "dev-1", day, t0, "temperature", 1.0);
+    ProtocolVersion v = session.getContext().getProtocolVersion();
+
+    assertThat(CassandraTelemetryWriter.routingKey(TypeCodecs.TEXT.encode(tenant, v),
+        TypeCodecs.TEXT.encode("dev-1", v), TypeCodecs.DATE.encode(day, v))).isEqualTo(bound.getRoutingKey());
+  }
+
+  @Test
+  void rowsOfSeveralMessagesOfOnePartitionKeepTheirOwnAcknowledgements() throws Exception {
+    // Three messages of one device queue behind a statement in flight and go out in one batch, the last one cut by
+    // max-batch-rows: each write completes once its own rows, wherever they were batched, are written.
+    CassandraTelemetryWriter writer = new CassandraTelemetryWriter(session, TestKeyspace.NAME, registry, 1, 1000, 4);
+    List<CompletableFuture<Void>> acks = new ArrayList<>();
+    for (int m = 0; m < 4; m++) {
+      List<TelemetryRow> message = new ArrayList<>();
+      for (String metric : List.of("temperature", "pressure", "status")) {
+        message.add(metric.equals("status") ? new TelemetryRow(tenant, "multi", t0.minusSeconds(m), metric, null, "s" + m)
+            : new TelemetryRow(tenant, "multi", t0.minusSeconds(m), metric, (double) m, null));
+      }
+      acks.add(writer.write(message, Duration.ZERO).toCompletableFuture());
+    }
+    CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
+
+    assertThat(stored("multi")).extracting(r -> r.getString("metric") + "@" + r.getInstant("ts").getEpochSecond()
+        + "=" + (r.isNull("value_double") ? r.getString("value_text") : r.getDouble("value_double")))
+        .hasSize(12).contains("status@" + t0.minusSeconds(3).getEpochSecond() + "=s3",
+            "pressure@" + t0.getEpochSecond() + "=0.0");
+    assertThat(registry.get("devicehub.telemetry.batch.rows").summary().max()).isEqualTo(4);
+    assertThat(writer.queuedRows()).isZero();
     assertThat(writer.inFlight()).isZero();
   }
 
