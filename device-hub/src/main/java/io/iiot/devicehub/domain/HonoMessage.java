@@ -2,6 +2,7 @@ package io.iiot.devicehub.domain;
 
 import java.time.Instant;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * One telemetry or event record of Hono's northbound Kafka API, as far as device-hub needs it:
@@ -23,6 +24,8 @@ public record HonoMessage(Endpoint endpoint, String tenant, String deviceId, Str
   public static final String TELEMETRY_PREFIX = "hono.telemetry.";
   public static final String EVENT_PREFIX = "hono.event.";
   private static final String UNKNOWN_TYPE = "application/octet-stream";
+  /** The headers {@link #from} reads. */
+  public static final Set<String> HEADERS = Set.of("device_id", "content-type", "creation-time", "qos");
 
   /** Why a record cannot be read as a Hono message; the reason goes to the dead-letter table. */
   public static final class InvalidException extends Exception {

@@ -5,13 +5,12 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import java.io.IOException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Reads the JSON form: one flat object whose keys are metric names of the schema, plus an optional {@code ts}
@@ -22,16 +21,23 @@ import java.util.Set;
 final class JsonPayloadReader {
   private static final JsonFactory JSON = JsonFactory.builder()
       .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(4).maxNumberLength(64).build())
+      // Correctly rounded like the JDK's parser, at a fraction of its cost (numbers are most of a payload).
+      .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
       .build();
 
   private JsonPayloadReader() {}
 
   static List<TelemetryRow> read(byte[] payload, TelemetrySchema schema, String tenant, String deviceId,
       Instant receivedAt) throws PayloadException {
-    record Value(MetricSpec spec, Double number, String text) {}
-    List<Value> values = new ArrayList<>();
+    // A key can name each metric once, so the schema's size bounds the values.
+    int capacity = schema.metrics().size();
+    MetricSpec[] specs = new MetricSpec[capacity];
+    double[] numbers = new double[capacity];
+    String[] texts = new String[capacity];
+    int count = 0;
     Instant ts = null;
-    Set<String> seen = new HashSet<>();
+    boolean tsSeen = false;
+    long[] seen = new long[4]; // metric ids 0..255 read so far
     try (JsonParser p = JSON.createParser(payload)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw malformed("payload must be a JSON object such as {\"temperature\": 21.5}");
@@ -42,27 +48,37 @@ final class JsonPayloadReader {
         }
         String key = p.currentName();
         JsonToken v = p.nextToken();
-        if (!seen.add(key)) {
-          throw malformed("key '" + key + "' appears twice");
-        }
         if (key.equals("ts")) {
+          if (tsSeen) {
+            throw malformed("key 'ts' appears twice");
+          }
+          tsSeen = true;
           ts = timestamp(p, v);
           continue;
         }
-        MetricSpec spec = schema.byName(key).orElseThrow(() -> new PayloadException(
-            PayloadException.Reason.UNKNOWN_METRIC, "metric '" + key + "' is not in the device's telemetry schema"));
-        values.add(switch (spec.type()) {
+        MetricSpec spec = schema.metric(key);
+        if (spec == null) {
+          throw new PayloadException(PayloadException.Reason.UNKNOWN_METRIC,
+              "metric '" + key + "' is not in the device's telemetry schema");
+        }
+        long bit = 1L << (spec.id() & 63);
+        if ((seen[spec.id() >> 6] & bit) != 0) {
+          throw malformed("key '" + key + "' appears twice");
+        }
+        seen[spec.id() >> 6] |= bit;
+        specs[count] = spec;
+        switch (spec.type()) {
           case NUMBER -> {
             if (!v.isNumeric()) {
               throw malformed("value of '" + key + "' must be a number");
             }
-            yield new Value(spec, PayloadMapper.checkNumber(spec, p.getDoubleValue()), null);
+            numbers[count] = PayloadMapper.checkNumber(spec, p.getDoubleValue());
           }
           case BOOLEAN -> {
             if (v != JsonToken.VALUE_TRUE && v != JsonToken.VALUE_FALSE) {
               throw malformed("value of '" + key + "' must be true or false");
             }
-            yield new Value(spec, v == JsonToken.VALUE_TRUE ? 1.0 : 0.0, null);
+            numbers[count] = v == JsonToken.VALUE_TRUE ? 1.0 : 0.0;
           }
           case TEXT -> {
             if (v != JsonToken.VALUE_STRING) {
@@ -73,9 +89,10 @@ final class JsonPayloadReader {
               throw new PayloadException(PayloadException.Reason.OUT_OF_RANGE,
                   "value of '" + key + "' is longer than " + spec.maxLength() + " characters");
             }
-            yield new Value(spec, null, s);
+            texts[count] = s;
           }
-        });
+        }
+        count++;
       }
       if (p.nextToken() != null) {
         throw malformed("trailing data after the JSON object");
@@ -86,9 +103,11 @@ final class JsonPayloadReader {
       throw malformed("payload is not readable JSON: " + e.getMessage());
     }
     Instant at = ts == null ? receivedAt : ts;
-    List<TelemetryRow> rows = new ArrayList<>(values.size());
-    for (Value v : values) {
-      rows.add(new TelemetryRow(tenant, deviceId, at, v.spec().name(), v.number(), v.text()));
+    List<TelemetryRow> rows = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      MetricSpec spec = specs[i];
+      rows.add(spec.type() == MetricType.TEXT ? new TelemetryRow(tenant, deviceId, at, spec.name(), null, texts[i])
+          : new TelemetryRow(tenant, deviceId, at, spec.name(), numbers[i], null));
     }
     return rows;
   }

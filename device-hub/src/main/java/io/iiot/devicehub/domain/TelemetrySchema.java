@@ -35,6 +35,11 @@ public final class TelemetrySchema {
     return metrics;
   }
 
+  /** The metric of that name, or null: the per-key look-up of JSON payloads. */
+  public MetricSpec metric(String name) {
+    return byName.get(name);
+  }
+
   public Optional<MetricSpec> byName(String name) {
     return Optional.ofNullable(byName.get(name));
   }

@@ -39,6 +39,18 @@ class PayloadMapperTest {
   }
 
   @Test
+  void readsNumbersInEveryJsonNotationExactlyAndRefusesARepeatedTimestamp() throws Exception {
+    // The fast double parser must give the same (correctly rounded) doubles as Double.parseDouble.
+    for (String n : List.of("0.1", "21.5", "-0.0001", "1e2", "99.99999999999999", "7.000000000000001E1", "0")) {
+      assertThat(json("{\"temperature\": " + n + "}").get(0).number()).as(n).isEqualTo(Double.parseDouble(n));
+    }
+    assertThat(refusal("{\"ts\": 1764064800000, \"temperature\": 1, \"ts\": 1764064800001}"))
+        .isEqualTo(PayloadException.Reason.MALFORMED);
+    assertThat(refusal("{\"status\": \"a\", \"temperature\": 1, \"status\": \"b\"}"))
+        .isEqualTo(PayloadException.Reason.MALFORMED);
+  }
+
+  @Test
   void usesTheReceiveTimeWhenThePayloadHasNoTimestampAndAcceptsIsoTimestamps() throws Exception {
     assertThat(json("{\"temperature\": 20}").get(0).ts()).isEqualTo(NOW);
     assertThat(json("{\"ts\": \"2026-11-25T09:00:00Z\", \"temperature\": 20}").get(0).ts())

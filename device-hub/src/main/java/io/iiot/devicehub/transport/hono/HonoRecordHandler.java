@@ -14,6 +14,7 @@ import io.iiot.devicehub.storage.TelemetryWriter;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -34,6 +35,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import org.apache.kafka.common.header.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -140,64 +142,102 @@ final class HonoRecordHandler {
     }));
   }
 
-  /** @param onContext runs a task on the consumer's context */
+  /**
+   * The registry look-ups are cache hits for nearly every record: their stages are then already complete and the
+   * record is handled straight through, without a composed stage per look-up.
+   *
+   * @param onContext runs a task on the consumer's context
+   */
   private CompletionStage<Outcome> process(KafkaConsumerRecord<String, Buffer> record, Executor onContext) {
-    Map<String, String> headers = headers(record.headers());
-    byte[] payload = record.value() == null ? new byte[0] : record.value().getBytes();
     HonoMessage msg;
     try {
-      msg = HonoMessage.from(record.topic(), headers, record.timestamp());
+      msg = HonoMessage.from(record.topic(), messageHeaders(record), record.timestamp());
     } catch (HonoMessage.InvalidException e) {
-      return deadLetter(record, tenantOf(record.topic()), headers.get("device_id"), e.getMessage(), headers, payload);
+      Map<String, String> headers = headers(record.headers());
+      return deadLetter(record, tenantOf(record.topic()), headers.get("device_id"), e.getMessage(), headers,
+          payload(record));
     }
-    return cache.tenant(msg.tenant()).thenCompose(tenant -> {
-      Optional<Tenant> t = tenant.filter(Tenant::enabled);
-      if (t.isEmpty()) {
-        LOG.debug("Hono record for unknown or disabled tenant {} skipped", msg.tenant());
-        return CompletableFuture.completedFuture(Outcome.UNKNOWN_TENANT);
-      }
-      return device(msg).thenCompose(device -> {
-        Optional<Device> d = device.filter(Device::enabled);
-        if (d.isEmpty()) {
-          LOG.debug("Hono record for unknown or disabled device {}@{} skipped", msg.deviceId(), msg.tenant());
-          return CompletableFuture.completedFuture(Outcome.UNKNOWN_DEVICE);
-        }
-        return cache.schema(msg.tenant(), d.get().profileId()).thenCompose(schema -> {
-          if (schema.isEmpty()) {
-            return CompletableFuture.completedFuture(Outcome.NO_SCHEMA);
-          }
-          return store(record, msg, schema.get(), t.get(), headers, payload, onContext);
-        });
-      });
-    });
+    CompletionStage<Optional<Tenant>> tenant = cache.tenant(msg.tenant());
+    Optional<Tenant> t = now(tenant);
+    return t != null ? withTenant(record, msg, t, onContext)
+        : tenant.thenCompose(found -> withTenant(record, msg, found, onContext));
+  }
+
+  private CompletionStage<Outcome> withTenant(KafkaConsumerRecord<String, Buffer> record, HonoMessage msg,
+      Optional<Tenant> tenant, Executor onContext) {
+    Optional<Tenant> t = tenant.filter(Tenant::enabled);
+    if (t.isEmpty()) {
+      LOG.debug("Hono record for unknown or disabled tenant {} skipped", msg.tenant());
+      return CompletableFuture.completedFuture(Outcome.UNKNOWN_TENANT);
+    }
+    CompletionStage<Optional<Device>> device = device(msg);
+    Optional<Device> d = now(device);
+    return d != null ? withDevice(record, msg, t.get(), d, onContext)
+        : device.thenCompose(found -> withDevice(record, msg, t.get(), found, onContext));
+  }
+
+  private CompletionStage<Outcome> withDevice(KafkaConsumerRecord<String, Buffer> record, HonoMessage msg,
+      Tenant tenant, Optional<Device> device, Executor onContext) {
+    Optional<Device> d = device.filter(Device::enabled);
+    if (d.isEmpty()) {
+      LOG.debug("Hono record for unknown or disabled device {}@{} skipped", msg.deviceId(), msg.tenant());
+      return CompletableFuture.completedFuture(Outcome.UNKNOWN_DEVICE);
+    }
+    CompletionStage<Optional<TelemetrySchema>> schema = cache.schema(msg.tenant(), d.get().profileId());
+    Optional<TelemetrySchema> s = now(schema);
+    return s != null ? withSchema(record, msg, tenant, s, onContext)
+        : schema.thenCompose(found -> withSchema(record, msg, tenant, found, onContext));
+  }
+
+  private CompletionStage<Outcome> withSchema(KafkaConsumerRecord<String, Buffer> record, HonoMessage msg,
+      Tenant tenant, Optional<TelemetrySchema> schema, Executor onContext) {
+    if (schema.isEmpty()) {
+      return CompletableFuture.completedFuture(Outcome.NO_SCHEMA);
+    }
+    return store(record, msg, schema.get(), tenant, onContext);
+  }
+
+  /** The value of a stage that has completed normally, or null (the look-ups never yield null themselves). */
+  private static <T> T now(CompletionStage<T> stage) {
+    if (stage instanceof CompletableFuture<T> f && f.isDone() && !f.isCompletedExceptionally()) {
+      return f.join();
+    }
+    return null;
   }
 
   private CompletionStage<Outcome> store(KafkaConsumerRecord<String, Buffer> record, HonoMessage msg,
-      TelemetrySchema schema, Tenant tenant, Map<String, String> headers, byte[] payload, Executor onContext) {
+      TelemetrySchema schema, Tenant tenant, Executor onContext) {
     List<TelemetryRow> rows;
+    byte[] payload = payload(record);
     try {
       rows = mapper.map(payload, msg.contentType(), schema, msg.tenant(), msg.deviceId(), msg.creationTime());
     } catch (PayloadException e) {
-      return deadLetter(record, msg.tenant(), msg.deviceId(), e.getMessage(), headers, payload);
+      return deadLetter(record, msg.tenant(), msg.deviceId(), e.getMessage(), headers(record.headers()), payload);
     }
     int n = rows.size();
     CompletableFuture<Void> room = budget.acquire(n).toCompletableFuture();
     if (room.isDone()) {
-      return written(rows, tenant).thenApply(v -> Outcome.STORED);
+      return written(rows, tenant);
     }
     // Room was made by a write completing on a driver thread: bind and queue back on the consumer's context.
-    return room.thenComposeAsync(v -> written(rows, tenant), onContext).thenApply(v -> Outcome.STORED);
+    return room.thenComposeAsync(v -> written(rows, tenant), onContext);
   }
 
   /** Writes rows whose room in the budget was acquired, and gives the room back once they are written or failed. */
-  private CompletionStage<Void> written(List<TelemetryRow> rows, Tenant tenant) {
+  private CompletionStage<Outcome> written(List<TelemetryRow> rows, Tenant tenant) {
     CompletionStage<Void> written;
     try {
       written = writer.write(rows, tenant.telemetryTtl());
     } catch (RuntimeException e) {
       written = CompletableFuture.failedFuture(e);
     }
-    return written.whenComplete((w, err) -> budget.release(rows.size()));
+    return written.handle((w, err) -> {
+      budget.release(rows.size());
+      if (err != null) {
+        throw err instanceof CompletionException c ? c : new CompletionException(err);
+      }
+      return Outcome.STORED;
+    });
   }
 
   /** The device, registered first when it is unknown and its tenant registers devices on the fly. */
@@ -260,6 +300,36 @@ final class HonoRecordHandler {
     return topic;
   }
 
+  /**
+   * Only the headers {@link HonoMessage} reads, from the Kafka record itself (no wrapper per header, no decoding of
+   * the others); the last one wins when a key repeats.
+   */
+  private static Map<String, String> messageHeaders(KafkaConsumerRecord<String, Buffer> record) {
+    Map<String, String> out = new HashMap<>(8);
+    for (Header h : record.record().headers()) {
+      String key = h.key();
+      if (HonoMessage.HEADERS.contains(key)) {
+        out.put(key, h.value() == null ? "" : new String(h.value(), StandardCharsets.UTF_8));
+      }
+    }
+    return out;
+  }
+
+  /** The payload's bytes; the array behind the record's buffer when it holds exactly them (no copy). */
+  private static byte[] payload(KafkaConsumerRecord<String, Buffer> record) {
+    Buffer value = record.value();
+    if (value == null) {
+      return new byte[0];
+    }
+    ByteBuf buf = value.getByteBuf();
+    if (buf.hasArray() && buf.arrayOffset() == 0 && buf.readerIndex() == 0
+        && buf.readableBytes() == buf.array().length) {
+      return buf.array();
+    }
+    return value.getBytes();
+  }
+
+  /** All headers, for the dead-letter table. */
   private static Map<String, String> headers(List<KafkaHeader> headers) {
     Map<String, String> out = new HashMap<>();
     for (KafkaHeader h : headers) {
