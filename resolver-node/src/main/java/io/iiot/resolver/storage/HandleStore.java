@@ -10,8 +10,6 @@ import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.data.TupleValue;
 import com.datastax.oss.driver.api.core.type.DataTypes;
 import com.datastax.oss.driver.api.core.type.TupleType;
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import io.iiot.base.cassandra.ReplicaBatches;
 import io.iiot.resolver.domain.HandleRecord;
 import io.iiot.resolver.domain.HandleValue;
@@ -56,7 +54,7 @@ public final class HandleStore {
   private final PreparedStatement deletePrefix;
   private final PreparedStatement listPrefix;
   private final PreparedStatement existing;
-  private final Cache<String, Cached> cache;
+  private final ClockCache<String, Cached> cache;
   private final long maxAgeNanos;
   /** Moves on every write of a prefix handle through this store: see {@link #prefixHandleWrites}. */
   private final java.util.concurrent.atomic.AtomicLong prefixHandleWrites = new java.util.concurrent.atomic.AtomicLong();
@@ -89,9 +87,10 @@ public final class HandleStore {
         idempotent("SELECT handle FROM " + ks + "handles WHERE handle IN ? PER PARTITION LIMIT 1"));
     this.maxAgeNanos = cacheMaxAge.toNanos();
     // Size bound only: each entry carries its own deadline, checked on read. (Caffeine's per-entry expiry cost a CAS
-    // and a timer-wheel update on every hit, about a third of a hot resolution's CPU.) An entry past its deadline is
-    // a miss and is replaced by the read that follows.
-    this.cache = Caffeine.newBuilder().maximumSize(cacheSize).build();
+    // and a timer-wheel update on every hit, about a third of a hot resolution's CPU; its size bound alone still
+    // costs every hit a buffered access-order update on another thread: see ClockCache.) An entry past its deadline
+    // is a miss and is replaced by the read that follows.
+    this.cache = new ClockCache<>(cacheSize);
   }
 
   /**
@@ -117,7 +116,7 @@ public final class HandleStore {
   /** The handle, from the cache when fresh; empty when it does not exist. */
   public Future<Optional<HandleRecord>> get(String handle) {
     String key = Handles.fold(handle);
-    Cached hit = cache.getIfPresent(key);
+    Cached hit = cache.get(key);
     if (hit != null && hit.deadline() - System.nanoTime() > 0) {
       return hit.answer();
     }
@@ -147,7 +146,7 @@ public final class HandleStore {
    * (use {@link #get}, which fills it) or the entry has no form.
    */
   public Object getCachedForm(String handle) {
-    Cached hit = cache.getIfPresent(Handles.fold(handle));
+    Cached hit = cache.get(Handles.fold(handle));
     return hit == null || hit.deadline() - System.nanoTime() <= 0 ? null : hit.form();
   }
 
