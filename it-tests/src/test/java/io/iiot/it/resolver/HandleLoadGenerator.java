@@ -14,7 +14,10 @@ import java.util.SplittableRandom;
 /**
  * A non-blocking Handle load generator: one thread, one selector, pre-encoded requests (only the RequestId is patched
  * per send), many requests in flight. Closed loop (each channel keeps {@code window} requests outstanding) or open
- * loop at a fixed rate. Latency is measured from send to the complete answer, in a 1 µs histogram.
+ * loop at a fixed rate. Latency is measured to the complete answer, in a 1 µs histogram: closed loop from the send,
+ * open loop from the time the schedule meant the request to be sent, so that a request sent late (the generator
+ * descheduled or paused, or no slot or connection free) is charged its lateness, for echo and server alike (no
+ * coordinated omission).
  *
  * <p>UDP: answers are matched by RequestId; an answer split over several datagrams counts when its last datagram
  * arrives. TCP: persistent connections (KA set in the requests), one request outstanding per connection.
@@ -144,7 +147,7 @@ final class HandleLoadGenerator {
                 id = nextId++;
               }
               slotId[i][k] = id;
-              slotAt[i][k] = System.nanoTime();
+              slotAt[i][k] = rate > 0 ? (long) nextSend : System.nanoTime();
               slotLeft[i][k] = -1;
               chans.get(i).write(next(id));
               if (rate > 0) {
@@ -228,6 +231,7 @@ final class HandleLoadGenerator {
           if (busy[i]) {
             continue;
           }
+          long intended = (long) nextSend;
           if (rate > 0) {
             if (nextSend > now) {
               break;
@@ -235,7 +239,7 @@ final class HandleLoadGenerator {
             nextSend += interval;
           }
           ByteBuffer b = next(nextId++ & 0x7FFFFFFF);
-          sentAt[i] = System.nanoTime();
+          sentAt[i] = rate > 0 ? intended : System.nanoTime();
           while (b.hasRemaining()) {
             chans.get(i).write(b);
           }
