@@ -322,20 +322,22 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
           : ApiErrors.alreadyExists("credential", lost.id() + "@" + tenant);
     }
     // Won: devices and credentials, those of each slice of devices as soon as the slice is hashed (one request per
-    // slice rather than per device, see DeviceRegistry#putCredentials).
+    // slice rather than per device, see DeviceRegistry#putCredentials; a slice takes a permit per device, so the
+    // shared window still bounds the partition updates in flight on the node).
     StorageWindow writes = new StorageWindow(creationWrites);
     writes.submit(() -> registry.putDevices(devices));
     for (int from = 0; from < devices.size(); from += DeviceRegistry.CREDENTIAL_DEVICES_PER_WRITE) {
       int to = Math.min(devices.size(), from + DeviceRegistry.CREDENTIAL_DEVICES_PER_WRITE);
       List<Device> slice = devices.subList(from, to);
       List<CompletableFuture<List<DeviceRegistry.NewCredential>>> credentials = hashed.subList(from, to);
-      writes.submit(() -> CompletableFuture.allOf(credentials.toArray(CompletableFuture[]::new)).thenCompose(v -> {
-        Map<String, List<DeviceRegistry.NewCredential>> byDevice = new LinkedHashMap<>();
-        for (int k = 0; k < slice.size(); k++) {
-          byDevice.put(slice.get(k).deviceId(), credentials.get(k).join());
-        }
-        return registry.putCredentials(tenant, byDevice);
-      }));
+      writes.submit(slice.size(), () -> CompletableFuture.allOf(credentials.toArray(CompletableFuture[]::new))
+          .thenCompose(v -> {
+            Map<String, List<DeviceRegistry.NewCredential>> byDevice = new LinkedHashMap<>();
+            for (int k = 0; k < slice.size(); k++) {
+              byDevice.put(slice.get(k).deviceId(), credentials.get(k).join());
+            }
+            return registry.putCredentials(tenant, byDevice);
+          }));
     }
     try {
       await(writes.all(), STORAGE_WAIT.multipliedBy(1 + devices.size() / IN_FLIGHT));

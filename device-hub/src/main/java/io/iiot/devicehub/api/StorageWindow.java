@@ -26,8 +26,16 @@ final class StorageWindow {
   }
 
   <T> CompletableFuture<T> submit(Supplier<CompletionStage<T>> request) {
+    return submit(1, request);
+  }
+
+  /**
+   * Like {@link #submit(Supplier)} for a request that updates {@code weight} partitions (a batch of several): it
+   * takes that many permits, so the window bounds the node's partition updates rather than requests.
+   */
+  <T> CompletableFuture<T> submit(int weight, Supplier<CompletionStage<T>> request) {
     try {
-      permits.acquire();
+      permits.acquire(weight);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return CompletableFuture.failedFuture(e);
@@ -38,7 +46,7 @@ final class StorageWindow {
     } catch (RuntimeException e) {
       f = CompletableFuture.failedFuture(e);
     }
-    f.whenComplete((v, e) -> permits.release());
+    f.whenComplete((v, e) -> permits.release(weight));
     started.add(f);
     return f;
   }

@@ -381,7 +381,7 @@ public final class DeviceRegistry {
   public record NewCredential(String authId, String type, String secret, byte[] key) {}
 
   /** Most devices' credentials in one request of {@link #putCredentials} (an unlogged batch of their partitions). */
-  public static final int CREDENTIAL_DEVICES_PER_WRITE = 50;
+  public static final int CREDENTIAL_DEVICES_PER_WRITE = 32;
   /**
    * Protocol bytes of one such batch: under the 40 KiB batch_size_warn_threshold of the platform's nodes (which counts
    * less than the protocol size), whatever the lengths of ids and secrets.
