@@ -101,7 +101,8 @@ final class HandleLoadGenerator {
     Stats st = new Stats();
     int w = Math.max(1, rate > 0 ? 64 : window);
     int[][] slotId = new int[channels][w];
-    long[][] slotAt = new long[channels][w];
+    long[][] slotAt = new long[channels][w]; // latency counts from here: the send, or its scheduled time
+    long[][] slotSent = new long[channels][w]; // the loss timeout counts from here: the send
     int[][] slotLeft = new int[channels][w];
     try (Selector sel = Selector.open()) {
       List<DatagramChannel> chans = new ArrayList<>();
@@ -135,7 +136,7 @@ final class HandleLoadGenerator {
         for (int c = 0; c < channels && budget > 0; c++) {
           int i = rate > 0 ? rr++ % channels : c;
           for (int k = 0; k < w && budget > 0; k++) {
-            if (slotId[i][k] != 0 && now - slotAt[i][k] > 250_000_000L) {
+            if (slotId[i][k] != 0 && now - slotSent[i][k] > 250_000_000L) {
               if (st.measuring) {
                 st.lost++;
               }
@@ -147,7 +148,8 @@ final class HandleLoadGenerator {
                 id = nextId++;
               }
               slotId[i][k] = id;
-              slotAt[i][k] = rate > 0 ? (long) nextSend : System.nanoTime();
+              slotSent[i][k] = System.nanoTime();
+              slotAt[i][k] = rate > 0 ? (long) nextSend : slotSent[i][k];
               slotLeft[i][k] = -1;
               chans.get(i).write(next(id));
               if (rate > 0) {
