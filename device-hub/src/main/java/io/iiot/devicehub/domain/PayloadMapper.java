@@ -45,7 +45,7 @@ public final class PayloadMapper {
     if (payload.length == 0) {
       throw new PayloadException(PayloadException.Reason.MALFORMED, "empty payload");
     }
-    String type = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT).split(";", 2)[0].trim();
+    String type = mediaType(contentType);
     List<TelemetryRow> rows;
     if (type.equals(BinaryPayloadReader.CONTENT_TYPE) || (type.isEmpty() && payload[0] == BinaryPayloadReader.VERSION)) {
       rows = BinaryPayloadReader.read(payload, schema, tenant, deviceId, receivedAt);
@@ -64,6 +64,17 @@ public final class PayloadMapper {
           "ts " + ts + " is more than " + MAX_FUTURE_SKEW.toMinutes() + " minutes in the future");
     }
     return rows;
+  }
+
+  /** The media type without parameters, lower case; "" when none was given. */
+  private static String mediaType(String contentType) {
+    if (contentType == null) {
+      return "";
+    }
+    if (contentType.equals("application/json")) {
+      return contentType; // what nearly every message carries: no lower-casing and splitting per message
+    }
+    return contentType.toLowerCase(Locale.ROOT).split(";", 2)[0].trim();
   }
 
   /** Checks a numeric value against its metric; BOOLEAN accepts exactly 0 and 1. */

@@ -491,7 +491,7 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
 
     Batch take(int max, int maxPartitions) {
       List<BatchableStatement<?>> statements = new ArrayList<>(Math.min(max, 256));
-      List<Segment> segments = new ArrayList<>();
+      List<Segment> segments = new ArrayList<>(32);
       ByteBuffer routingKey = null;
       int bytes = 0;
       int taken = 0;
