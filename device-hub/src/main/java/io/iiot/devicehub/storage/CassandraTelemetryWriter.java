@@ -79,6 +79,7 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
   private static final long MILLIS_PER_DAY = 86_400_000L;
   /** Encoded metric names kept; schemas name a few dozen, so this bound is only a guard. */
   private static final int MAX_CACHED_METRICS = 10_000;
+  private static final int MAX_FIXED_TTLS = 32;
 
   /** What may share one UNLOGGED batch ({@code telemetry.batch-grouping}). */
   public enum Grouping {
@@ -94,9 +95,15 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
   }
 
   private final CqlSession session;
-  /** Rows with a number and rows with a text: each binds only its own value column (7 values a row). */
-  private final PreparedStatement insertNumber;
-  private final PreparedStatement insertText;
+  /** The inserts that bind the TTL (7 values a row); each binds only its own value column. */
+  private final Inserts boundTtl;
+  /**
+   * By TTL seconds, the inserts with the TTL written into the statement (6 values a row, one less to bind, size and
+   * encode): prepared in the background when a TTL is first written, {@link #boundTtl} meanwhile or if that failed.
+   * Tenants share a few TTLs; beyond {@value #MAX_FIXED_TTLS} the TTL stays bound.
+   */
+  private final Map<Integer, CompletableFuture<Inserts>> fixedTtl = new ConcurrentHashMap<>();
+  private final String insertCql;
   private final ProtocolVersion protocol;
   /** Whether a request may name its keyspace (protocol v5): then batches carry it. */
   private final boolean perRequestKeyspace;
@@ -150,10 +157,10 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
     this.maxQueuedRows = maxQueuedRows;
     this.maxBatchRows = maxBatchRows;
     this.lowWater = maxQueuedRows / 2;
-    String insert = "INSERT INTO " + keyspace + ".telemetry (tenant, device_id, day, ts, metric, %s)"
-        + " VALUES (?, ?, ?, ?, ?, ?) USING TTL ?";
-    this.insertNumber = session.prepare(String.format(insert, "value_double"));
-    this.insertText = session.prepare(String.format(insert, "value_text"));
+    this.insertCql = "INSERT INTO " + keyspace + ".telemetry (tenant, device_id, day, ts, metric, %s)"
+        + " VALUES (?, ?, ?, ?, ?, ?) USING TTL %s";
+    this.boundTtl = new Inserts(session.prepare(String.format(insertCql, "value_double", "?")),
+        session.prepare(String.format(insertCql, "value_text", "?")), true);
     this.protocol = session.getContext().getProtocolVersion();
     this.perRequestKeyspace = protocol.getCode() >= DefaultProtocolVersion.V5.getCode();
     this.rowsWritten = Counter.builder("devicehub.telemetry.rows.written").tag("queue", path).register(registry);
@@ -208,7 +215,9 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
   private List<Chunk> bind(List<TelemetryRow> rows, Duration ttl, Request request) {
     Optional<TokenMap> tokens = grouping == Grouping.REPLICA_SET ? session.getMetadata().getTokenMap()
         : Optional.empty();
-    ByteBuffer ttlBytes = TypeCodecs.INT.encodePrimitive((int) ttl.toSeconds(), protocol);
+    int ttlSeconds = (int) ttl.toSeconds();
+    Inserts inserts = inserts(ttlSeconds);
+    ByteBuffer ttlBytes = inserts.ttlBound() ? TypeCodecs.INT.encodePrimitive(ttlSeconds, protocol) : null;
     List<Chunk> chunks = new ArrayList<>(1);
     Chunk chunk = null;
     long tsMillis = Long.MIN_VALUE;
@@ -229,17 +238,19 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
       BoundStatementBuilder b;
       // The absent value stays unset rather than null: binding null would write a tombstone for every sample.
       if (row.number() != null) {
-        b = insertNumber.boundStatementBuilder()
+        b = inserts.number().boundStatementBuilder()
             .setBytesUnsafe(5, TypeCodecs.DOUBLE.encodePrimitive(row.number(), protocol));
       } else {
-        b = insertText.boundStatementBuilder().setBytesUnsafe(5, text(row.text()));
+        b = inserts.text().boundStatementBuilder().setBytesUnsafe(5, text(row.text()));
+      }
+      if (ttlBytes != null) {
+        b.setBytesUnsafe(6, ttlBytes);
       }
       b.setBytesUnsafe(0, chunk.tenantBytes)
           .setBytesUnsafe(1, chunk.deviceBytes)
           .setBytesUnsafe(2, chunk.dayBytes)
           .setBytesUnsafe(3, tsBytes)
           .setBytesUnsafe(4, metricBytes(row.metric()))
-          .setBytesUnsafe(6, ttlBytes)
           .setRoutingKey(chunk.routingKey)
           .setIdempotence(true);
       chunk.add(b.build(), estimatedBytes(row));
@@ -256,6 +267,35 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
     PartitionKey partition = new PartitionKey(row.tenant(), row.deviceId(), day);
     return new Chunk(partition, groupOf(partition, routingKey, tokens), epochDay, tenantBytes, deviceBytes, dayBytes,
         routingKey, capacity, request);
+  }
+
+  /** The inserts for rows of this TTL: with it written in, once prepared; until then the ones binding it. */
+  private Inserts inserts(int ttlSeconds) {
+    CompletableFuture<Inserts> fixed = fixedTtl.get(ttlSeconds);
+    if (fixed == null && fixedTtl.size() < MAX_FIXED_TTLS) {
+      CompletableFuture<Inserts> mine = new CompletableFuture<>();
+      fixed = fixedTtl.putIfAbsent(ttlSeconds, mine);
+      if (fixed == null) {
+        fixed = mine;
+        // Not on the caller's thread: it may be an event loop. A failed prepare leaves this TTL bound.
+        session.prepareAsync(String.format(insertCql, "value_double", ttlSeconds))
+            .thenCombine(session.prepareAsync(String.format(insertCql, "value_text", ttlSeconds)),
+                (number, text) -> new Inserts(number, text, false))
+            .whenComplete((done, err) -> {
+              if (err != null) {
+                mine.completeExceptionally(err);
+              } else {
+                mine.complete(done);
+              }
+            });
+      }
+    }
+    return fixed != null && fixed.isDone() && !fixed.isCompletedExceptionally() ? fixed.join() : boundTtl;
+  }
+
+  /** Whether rows of this TTL are written with the TTL in the statement (tests). */
+  boolean ttlInStatement(Duration ttl) {
+    return !inserts((int) ttl.toSeconds()).ttlBound();
   }
 
   /** The encoded metric name; schemas name few metrics, so they are kept (up to a bound). */
@@ -431,6 +471,9 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
    */
   private record Batch(List<BatchableStatement<?>> statements, List<Segment> segments, int rows, int partitions,
       ByteBuffer routingKey) {}
+
+  /** The insert of rows with a number and of rows with a text; {@code ttlBound}: the TTL is the 7th value. */
+  private record Inserts(PreparedStatement number, PreparedStatement text, boolean ttlBound) {}
 
   /** {@code rows} rows of one write() call sent in a batch. */
   private record Segment(Request request, int rows) {}

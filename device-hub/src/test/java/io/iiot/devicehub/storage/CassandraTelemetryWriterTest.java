@@ -83,6 +83,18 @@ class CassandraTelemetryWriterTest {
     List<Row> rows = stored("d1");
     assertThat(rows).hasSize(2);
     assertThat(rows).allSatisfy(r -> assertThat(r.getInt("ttl")).isBetween(30 * 86400 - 60, 30 * 86400));
+
+    // Once the insert with the TTL written in is prepared (in the background), rows go through it: same TTL.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!writer.ttlInStatement(Duration.ofDays(30)) && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(writer.ttlInStatement(Duration.ofDays(30))).isTrue();
+    writer.write(List.of(new TelemetryRow(tenant, "d2", t0, "temperature", 21.0, null),
+        new TelemetryRow(tenant, "d2", t0, "pressure", 2.5, null)), Duration.ofDays(30))
+        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(stored("d2")).hasSize(2).allSatisfy(r -> assertThat(r.getInt("ttl")).isBetween(30 * 86400 - 60,
+        30 * 86400));
   }
 
   @Test
