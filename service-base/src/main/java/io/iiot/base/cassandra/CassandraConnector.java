@@ -35,6 +35,17 @@ public final class CassandraConnector {
   private volatile boolean schemaApplied;
   private volatile long retryTimer = -1;
 
+  /**
+   * The native protocol the sessions speak: v4, not the v5 that driver 4.19 and Cassandra 5.0 would agree on. In v5,
+   * Cassandra 5.0.9 answers an LWT whose Paxos round timed out (a CAS write timeout: contention, a busy node) with an
+   * extra {@code contentions} field that the driver's codec (native-protocol 1.5.2) does not read; the two bytes left
+   * over make the v5 segment decoder fail, and the driver closes the connection with every request in flight on it
+   * (seen as ClosedConnectionException "Unexpected error on channel", IndexOutOfBoundsException or "Unsupported
+   * request opcode: 0" in DeviceRegistryTest and whole onboarding chunks failing under load). v4 has neither the field
+   * nor the segments.
+   */
+  public static final String PROTOCOL_VERSION = "V4";
+
   public CassandraConnector(Vertx vertx, CassandraSettings settings, String migrationsDir) {
     this.vertx = vertx;
     this.settings = settings;
@@ -102,6 +113,7 @@ public final class CassandraConnector {
 
   private CqlSession open(String keyspace) {
     DriverConfigLoader loader = DriverConfigLoader.programmaticBuilder()
+        .withString(DefaultDriverOption.PROTOCOL_VERSION, PROTOCOL_VERSION)
         .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, settings.requestTimeout())
         .withString(DefaultDriverOption.REQUEST_CONSISTENCY, settings.consistency())
         .withString(DefaultDriverOption.REQUEST_SERIAL_CONSISTENCY, "LOCAL_SERIAL")

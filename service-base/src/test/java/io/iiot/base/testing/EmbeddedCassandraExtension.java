@@ -4,6 +4,7 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.CqlSessionBuilder;
 import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
 import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
+import io.iiot.base.cassandra.CassandraConnector;
 import io.iiot.base.cassandra.SchemaMigrator;
 import io.iiot.base.launch.EmbeddedCassandra;
 import io.iiot.base.launch.Workspace;
@@ -80,6 +81,8 @@ public final class EmbeddedCassandraExtension implements BeforeAllCallback {
         .addContactPoint(new InetSocketAddress("127.0.0.1", node().settings().nativePort()))
         .withLocalDatacenter("datacenter1")
         .withConfigLoader(DriverConfigLoader.programmaticBuilder()
+            // as the services' sessions (see CassandraConnector.PROTOCOL_VERSION)
+            .withString(DefaultDriverOption.PROTOCOL_VERSION, CassandraConnector.PROTOCOL_VERSION)
             .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(10)).build());
   }
 
