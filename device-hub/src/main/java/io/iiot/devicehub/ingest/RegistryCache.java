@@ -1,7 +1,5 @@
 package io.iiot.devicehub.ingest;
 
-import com.google.common.cache.Cache;
-import com.google.common.cache.CacheBuilder;
 import io.iiot.devicehub.domain.Device;
 import io.iiot.devicehub.domain.TelemetrySchema;
 import io.iiot.devicehub.domain.Tenant;
@@ -18,49 +16,65 @@ import java.util.function.Supplier;
  * key share one read; failed reads are not cached. Thread-safe.
  */
 public final class RegistryCache {
-  private final DeviceRegistry registry;
-  private final Cache<String, CompletableFuture<Optional<Tenant>>> tenants;
-  private final Cache<String, CompletableFuture<Optional<Device>>> devices;
-  private final Cache<String, CompletableFuture<Optional<TelemetrySchema>>> schemas;
+  /**
+   * A device or profile within its tenant (no key string built per look-up). equals and hashCode written out: a
+   * record's generated ones run through method-handle chains that showed up on the message path's profile.
+   */
+  private record Key(String tenant, String id) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Key k && tenant.equals(k.tenant) && id.equals(k.id);
+    }
 
-  public RegistryCache(DeviceRegistry registry, Duration ttl, long maxDevices) {
+    @Override
+    public int hashCode() {
+      return 31 * tenant.hashCode() + id.hashCode();
+    }
+  }
+
+  private final DeviceRegistry registry;
+  private final ExpiringCache<String, CompletableFuture<Optional<Tenant>>> tenants;
+  private final ExpiringCache<Key, CompletableFuture<Optional<Device>>> devices;
+  private final ExpiringCache<Key, CompletableFuture<Optional<TelemetrySchema>>> schemas;
+
+  public RegistryCache(DeviceRegistry registry, Duration ttl, int maxDevices) {
     this.registry = registry;
-    this.tenants = CacheBuilder.newBuilder().expireAfterWrite(ttl).maximumSize(10_000).build();
-    this.devices = CacheBuilder.newBuilder().expireAfterWrite(ttl).maximumSize(maxDevices).build();
-    this.schemas = CacheBuilder.newBuilder().expireAfterWrite(ttl).maximumSize(10_000).build();
+    this.tenants = new ExpiringCache<>(ttl, 10_000);
+    this.devices = new ExpiringCache<>(ttl, maxDevices);
+    this.schemas = new ExpiringCache<>(ttl, 10_000);
   }
 
   public DeviceRegistry registry() {
     return registry;
   }
 
-  public CompletionStage<Optional<Tenant>> tenant(String tenant) {
+  public CompletableFuture<Optional<Tenant>> tenant(String tenant) {
     return cached(tenants, tenant, () -> registry.tenant(tenant));
   }
 
-  public CompletionStage<Optional<Device>> device(String tenant, String deviceId) {
-    return cached(devices, tenant + "/" + deviceId, () -> registry.device(tenant, deviceId));
+  public CompletableFuture<Optional<Device>> device(String tenant, String deviceId) {
+    return cached(devices, new Key(tenant, deviceId), () -> registry.device(tenant, deviceId));
   }
 
-  public CompletionStage<Optional<TelemetrySchema>> schema(String tenant, String profileId) {
-    return cached(schemas, tenant + "/" + profileId, () -> registry.profile(tenant, profileId));
+  public CompletableFuture<Optional<TelemetrySchema>> schema(String tenant, String profileId) {
+    return cached(schemas, new Key(tenant, profileId), () -> registry.profile(tenant, profileId));
   }
 
-  private static <V> CompletionStage<V> cached(Cache<String, CompletableFuture<V>> cache, String key,
+  private static <K, V> CompletableFuture<V> cached(ExpiringCache<K, CompletableFuture<V>> cache, K key,
       Supplier<CompletionStage<V>> load) {
-    // The hit, on every message, is a lock-free read; putIfAbsent (a segment write lock) only on a miss.
-    CompletableFuture<V> hit = cache.getIfPresent(key);
+    // The hit, on every message, is a lock-free read; a write only on a miss.
+    CompletableFuture<V> hit = cache.get(key);
     if (hit != null) {
       return hit;
     }
     CompletableFuture<V> mine = new CompletableFuture<>();
-    CompletableFuture<V> existing = cache.asMap().putIfAbsent(key, mine);
+    CompletableFuture<V> existing = cache.putIfAbsent(key, mine);
     if (existing != null) {
       return existing;
     }
     load.get().whenComplete((v, err) -> {
       if (err != null) {
-        cache.asMap().remove(key, mine);
+        cache.remove(key, mine);
         mine.completeExceptionally(err);
       } else {
         mine.complete(v);

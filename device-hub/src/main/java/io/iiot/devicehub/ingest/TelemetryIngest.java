@@ -71,27 +71,65 @@ public final class TelemetryIngest {
     }
     String type = address.contentType() != null ? address.contentType() : contentType;
     java.time.Instant receivedAt = clock.instant();
-    CompletionStage<Optional<Tenant>> tenant = cache.tenant(target.tenant());
-    return cache.device(target.tenant(), target.deviceId())
-        .thenCompose(device -> {
-          Device d = device.filter(Device::enabled).orElseThrow(() -> new IngestException(
-              IngestException.Kind.NOT_FOUND, "device " + target + " is unknown or disabled"));
-          if (!target.equals(sender) && !d.acceptsGateway(sender.deviceId())) {
-            throw new IngestException(IngestException.Kind.FORBIDDEN,
-                "gateway " + sender + " may not act for device " + target);
-          }
-          return cache.schema(target.tenant(), d.profileId()).thenCombine(tenant, (schema, t) -> {
-            Tenant tn = t.filter(Tenant::enabled).orElseThrow(() -> new IngestException(
-                IngestException.Kind.NOT_FOUND, "tenant " + target.tenant() + " is unknown or disabled"));
-            TelemetrySchema s = schema.orElseThrow(() -> new IngestException(IngestException.Kind.NOT_FOUND,
-                "device profile " + d.profileId() + " of " + target + " has no telemetry schema"));
-            return new Prepared(rows(payload, type, s, target, receivedAt), tn);
-          });
+    CompletableFuture<Optional<Tenant>> tenant = cache.tenant(target.tenant());
+    CompletableFuture<Optional<Device>> device = cache.device(target.tenant(), target.deviceId());
+    if (cached(tenant) && cached(device)) {
+      // The usual case, every look-up cached: checked and mapped right here, no chain of stages per message.
+      try {
+        Device d = enabledDevice(device.join(), sender, target);
+        CompletableFuture<Optional<TelemetrySchema>> schema = cache.schema(target.tenant(), d.profileId());
+        if (cached(schema)) {
+          return write(prepare(schema.join(), tenant.join(), d, payload, type, target, receivedAt));
+        }
+        return schema.thenCompose(s -> write(prepare(s, tenant.join(), d, payload, type, target, receivedAt)))
+            .exceptionally(err -> {
+              throw classify(err);
+            });
+      } catch (RuntimeException e) {
+        return CompletableFuture.failedFuture(classify(e));
+      }
+    }
+    return device
+        .thenCompose(dev -> {
+          Device d = enabledDevice(dev, sender, target);
+          return cache.schema(target.tenant(), d.profileId()).thenCombine(tenant,
+              (schema, t) -> prepare(schema, t, d, payload, type, target, receivedAt));
         })
         .thenCompose(p -> writer.write(p.rows(), p.tenant().telemetryTtl()))
         .exceptionally(err -> {
           throw classify(err);
         });
+  }
+
+  /** Completed with a value (a failed look-up takes the stage path, which classifies its error). */
+  private static boolean cached(CompletableFuture<?> f) {
+    return f.isDone() && !f.isCompletedExceptionally();
+  }
+
+  private static Device enabledDevice(Optional<Device> device, DeviceRef sender, DeviceRef target) {
+    Device d = device.filter(Device::enabled).orElseThrow(() -> new IngestException(
+        IngestException.Kind.NOT_FOUND, "device " + target + " is unknown or disabled"));
+    if (!target.equals(sender) && !d.acceptsGateway(sender.deviceId())) {
+      throw new IngestException(IngestException.Kind.FORBIDDEN,
+          "gateway " + sender + " may not act for device " + target);
+    }
+    return d;
+  }
+
+  private Prepared prepare(Optional<TelemetrySchema> schema, Optional<Tenant> t, Device d, byte[] payload,
+      String type, DeviceRef target, java.time.Instant receivedAt) {
+    Tenant tn = t.filter(Tenant::enabled).orElseThrow(() -> new IngestException(
+        IngestException.Kind.NOT_FOUND, "tenant " + target.tenant() + " is unknown or disabled"));
+    TelemetrySchema s = schema.orElseThrow(() -> new IngestException(IngestException.Kind.NOT_FOUND,
+        "device profile " + d.profileId() + " of " + target + " has no telemetry schema"));
+    return new Prepared(rows(payload, type, s, target, receivedAt), tn);
+  }
+
+  /** The durable write of prepared rows; its failure classified. */
+  private CompletionStage<Void> write(Prepared p) {
+    return writer.write(p.rows(), p.tenant().telemetryTtl()).exceptionally(err -> {
+      throw classify(err);
+    });
   }
 
   private record Prepared(List<TelemetryRow> rows, Tenant tenant) {}

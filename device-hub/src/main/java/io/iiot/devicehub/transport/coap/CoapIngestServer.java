@@ -15,6 +15,7 @@ import org.eclipse.californium.core.config.CoapConfig;
 import org.eclipse.californium.core.network.CoapEndpoint;
 import org.eclipse.californium.elements.config.Configuration;
 import org.eclipse.californium.elements.config.UdpConfig;
+import org.eclipse.californium.elements.util.ExecutorsUtil;
 import org.eclipse.californium.scandium.DTLSConnector;
 import org.eclipse.californium.scandium.config.DtlsConfig;
 import org.eclipse.californium.scandium.config.DtlsConnectorConfig;
@@ -46,7 +47,12 @@ public final class CoapIngestServer {
     // requests cost each device a 2-3 s retransmission timeout.
     cfg.set(UdpConfig.UDP_RECEIVE_BUFFER_SIZE, settings.udpReceiveBufferBytes());
     cfg.set(DtlsConfig.DTLS_RECEIVE_BUFFER_SIZE, settings.udpReceiveBufferBytes());
+    // Requests and responses are dropped once answered: the deduplicator keeps each exchange for EXCHANGE_LIFETIME
+    // (247 s) to answer retransmissions, which needs the serialized response, not the request's payload and options.
+    cfg.set(CoapConfig.USE_MESSAGE_OFFLOADING, true);
     server = new CoapServer(cfg);
+    server.setExecutors(new CallerRunsProtocolStage("CoapServer"),
+        ExecutorsUtil.newDefaultSecondaryScheduler("CoapServer(secondary)#"), false);
     server.addEndpoint(new CoapEndpoint.Builder().setConfiguration(cfg)
         .setInetSocketAddress(new InetSocketAddress(settings.host(), settings.port())).build());
     RegistryPskStore psk = new RegistryPskStore(registry, authenticator, meters);

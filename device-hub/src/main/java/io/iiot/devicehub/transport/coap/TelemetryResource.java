@@ -47,6 +47,11 @@ final class TelemetryResource extends CoapResource {
   private final CoapCommands commands;
   /** Message counters by "qos/outcome", registered once. */
   private final java.util.Map<String, Counter> counters = new java.util.concurrent.ConcurrentHashMap<>();
+  /**
+   * The "stored" counters by QoS, the one counted per message (no key built and looked up); registered at first use
+   * like the others, since MQTT's counters of the same name carry other tags.
+   */
+  private final Counter[] stored = new Counter[2];
 
   TelemetryResource(String name, Endpoint endpoint, TelemetryIngest ingest, RegistryPskStore psk,
       CoapSettings settings, MeterRegistry meters, CoapCommands commands) {
@@ -96,7 +101,7 @@ final class TelemetryResource extends CoapResource {
         fail(exchange, qos, unwrap(err));
       } else if (sender.isEmpty()) {
         count(qos, "unauthenticated");
-        exchange.respond(ResponseCode.UNAUTHORIZED, "use DTLS with a PSK identity auth-id@tenant");
+        respond(exchange, ResponseCode.UNAUTHORIZED, "use DTLS with a PSK identity auth-id@tenant");
       } else {
         int format = exchange.getRequestOptions().getContentFormat();
         // 42 (octet-stream) and none: let the mapper tell JSON and the binary form apart by the first byte.
@@ -105,10 +110,10 @@ final class TelemetryResource extends CoapResource {
         ingest.publish(sender.get(), address, qos, exchange.getRequestPayload(), contentType)
             .whenComplete((v, e) -> {
               if (e == null) {
-                count(qos, "stored");
+                countStored(qos);
                 DeviceRef target = ttd == null ? null : target(address, sender.get());
                 if (target == null) {
-                  exchange.respond(ResponseCode.CHANGED);
+                  exchange.respond(new PeerResponse(exchange, ResponseCode.CHANGED));
                 } else {
                   // hono-ttd: the device waits for a command; it rides in the 2.04 (see CoapCommands).
                   commands.waitForCommand(exchange, target, ttd, getName().length() == 1,
@@ -146,29 +151,45 @@ final class TelemetryResource extends CoapResource {
     count(qos, e.kind().name().toLowerCase(Locale.ROOT));
     switch (e.kind()) {
       case OVERLOADED, UNAVAILABLE -> respondUnavailable(exchange, e.getMessage());
-      case FORBIDDEN -> exchange.respond(ResponseCode.FORBIDDEN, e.getMessage());
-      case NOT_FOUND -> exchange.respond(ResponseCode.NOT_FOUND, e.getMessage());
-      case TOO_LARGE -> exchange.respond(ResponseCode.REQUEST_ENTITY_TOO_LARGE, e.getMessage());
-      default -> exchange.respond(ResponseCode.BAD_REQUEST, e.getMessage());
+      case FORBIDDEN -> respond(exchange, ResponseCode.FORBIDDEN, e.getMessage());
+      case NOT_FOUND -> respond(exchange, ResponseCode.NOT_FOUND, e.getMessage());
+      case TOO_LARGE -> respond(exchange, ResponseCode.REQUEST_ENTITY_TOO_LARGE, e.getMessage());
+      default -> respond(exchange, ResponseCode.BAD_REQUEST, e.getMessage());
     }
   }
 
+  /** A diagnostic payload in plain text, as {@code CoapExchange.respond(code, text)} sends it. */
+  private static void respond(CoapExchange exchange, ResponseCode code, String message) {
+    Response r = new PeerResponse(exchange, code);
+    r.setPayload(message);
+    r.getOptions().setContentFormat(MediaTypeRegistry.TEXT_PLAIN);
+    exchange.respond(r);
+  }
+
   private void respondUnavailable(CoapExchange exchange, String message) {
-    Response r = new Response(ResponseCode.SERVICE_UNAVAILABLE);
+    Response r = new PeerResponse(exchange, ResponseCode.SERVICE_UNAVAILABLE);
     r.setPayload(message);
     r.getOptions().setMaxAge(settings.overloadMaxAgeSeconds());
     exchange.respond(r);
   }
 
-  private void count(int qos, String outcome) {
-    String key = qos + "/" + outcome;
-    Counter c = counters.get(key);
+  private void countStored(int qos) {
+    Counter c = stored[qos];
     if (c == null) {
-      c = counters.computeIfAbsent(key, k -> Counter.builder("devicehub.messages").tag("transport", "coap")
-          .tag("qos", Integer.toString(qos)).tag("outcome", outcome)
-          .tag("endpoint", endpoint.name().toLowerCase(Locale.ROOT)).register(meters));
+      c = counter(qos, "stored");
+      stored[qos] = c;
     }
     c.increment();
+  }
+
+  private void count(int qos, String outcome) {
+    counter(qos, outcome).increment();
+  }
+
+  private Counter counter(int qos, String outcome) {
+    return counters.computeIfAbsent(qos + "/" + outcome, k -> Counter.builder("devicehub.messages")
+        .tag("transport", "coap").tag("qos", Integer.toString(qos)).tag("outcome", outcome)
+        .tag("endpoint", endpoint.name().toLowerCase(Locale.ROOT)).register(meters));
   }
 
   private static IngestException unwrap(Throwable err) {
