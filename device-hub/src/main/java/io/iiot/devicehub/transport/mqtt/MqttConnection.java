@@ -48,7 +48,7 @@ final class MqttConnection {
   private static final Logger LOG = LoggerFactory.getLogger(MqttConnection.class);
   private static final int MQTT_5 = 5;
   /** How soon a QoS 1 message refused for a full write queue is offered again (the queue drains in milliseconds). */
-  private static final long OVERLOAD_RETRY_MS = 20;
+  static final long OVERLOAD_RETRY_MS = 20;
 
   private final Vertx vertx;
   private final Context context;
@@ -64,14 +64,17 @@ final class MqttConnection {
   private DeviceRef device;
   private int pending;
   private boolean paused;
-  private long resumeTimer = -1;
+  /** Waiting for {@link #room} to call {@link #throttle} again. */
+  private boolean awaitingRoom;
+  private final WriterRoom room;
   /** QoS 1 messages refused for a full write queue, to be offered again once it has drained. */
   private final ArrayDeque<Runnable> waitingForRoom = new ArrayDeque<>();
   private boolean closed;
 
   MqttConnection(Vertx vertx, MqttEndpoint endpoint, DeviceAuthenticator authenticator, TelemetryIngest ingest,
-      MqttMetrics metrics, int maxUnacked, CommandRouter commandRouter, RegistryCache registry) {
+      MqttMetrics metrics, int maxUnacked, CommandRouter commandRouter, RegistryCache registry, WriterRoom room) {
     this.vertx = vertx;
+    this.room = room;
     this.context = vertx.getOrCreateContext();
     this.endpoint = endpoint;
     this.authenticator = authenticator;
@@ -173,9 +176,6 @@ final class MqttConnection {
     if (device != null) {
       metrics.connections.decrementAndGet();
     }
-    if (resumeTimer >= 0) {
-      vertx.cancelTimer(resumeTimer);
-    }
     if (commands != null) {
       commands.close();
     }
@@ -229,13 +229,13 @@ final class MqttConnection {
   }
 
   /**
-   * Runs {@code retry} once the writer is no longer saturated: one timer per connection looks every few ms (a cheap
-   * look, no write) and then offers all of the connection's waiting messages again, in arrival order.
+   * Runs {@code retry} once the writer is no longer saturated ({@link WriterRoom} looks every few ms), then offers all
+   * of the connection's waiting messages again, in arrival order.
    */
   private void retryWhenDrained(Runnable retry) {
     waitingForRoom.add(retry);
     if (waitingForRoom.size() == 1) {
-      vertx.setTimer(OVERLOAD_RETRY_MS, t -> offerWaiting());
+      room.whenRoom(() -> context.runOnContext(v -> offerWaiting()));
     }
   }
 
@@ -245,7 +245,7 @@ final class MqttConnection {
       return;
     }
     if (ingest.writer().saturated()) {
-      vertx.setTimer(OVERLOAD_RETRY_MS, t -> offerWaiting());
+      room.whenRoom(() -> context.runOnContext(v -> offerWaiting()));
       return;
     }
     List<Runnable> retries = new ArrayList<>(waitingForRoom);
@@ -343,12 +343,13 @@ final class MqttConnection {
       SocketReadControl.pause(endpoint);
     } else if (paused && pending <= maxUnacked / 2) {
       if (saturated) {
-        // The writer tells no one when it drains; look again shortly.
-        if (resumeTimer < 0) {
-          resumeTimer = vertx.setTimer(20, t -> {
-            resumeTimer = -1;
+        // The writer tells no one when it drains: WriterRoom looks for everyone.
+        if (!awaitingRoom) {
+          awaitingRoom = true;
+          room.whenRoom(() -> context.runOnContext(v -> {
+            awaitingRoom = false;
             throttle();
-          });
+          }));
         }
       } else {
         paused = false;

@@ -36,6 +36,8 @@ public final class MqttIngestServer {
   private final int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
   private final CommandRouter commands;
   private final RegistryCache registry;
+  /** Shared by all connections: one look at the writer's saturation every few ms for everyone held back. */
+  private final WriterRoom room;
 
   public MqttIngestServer(Vertx vertx, MqttSettings settings, DeviceAuthenticator authenticator,
       TelemetryIngest ingest, MeterRegistry registry, CommandRouter commands, RegistryCache cache) {
@@ -46,6 +48,7 @@ public final class MqttIngestServer {
     this.metrics = new MqttMetrics(registry);
     this.commands = commands;
     this.registry = cache;
+    this.room = new WriterRoom(vertx, () -> ingest.writer().saturated(), MqttConnection.OVERLOAD_RETRY_MS);
   }
 
   /**
@@ -117,7 +120,7 @@ public final class MqttIngestServer {
         return;
       }
       new MqttConnection(vertx, endpoint, authenticator, ingest, metrics, settings.maxUnacked(), commands,
-          registry).start();
+          registry, room).start();
     });
     // Vert.x MQTT reports only a CONNECT with an empty client id and no clean session here.
     server.exceptionHandler(err -> {
