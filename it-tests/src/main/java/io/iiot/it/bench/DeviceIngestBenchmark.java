@@ -159,7 +159,8 @@ public final class DeviceIngestBenchmark {
           each against raw driver writes of exactly the rows device-hub stores from it (same keys and values), measured
           right before its device-hub passes: the baseline is the best of single-row async inserts and per-partition
           unlogged batches (20 rows, the reference method, and up to %d: all of a device's rows if fewer). Every pass's
-          rows are read back and counted.
+          rows are read back and counted. JVM CPU per message: CPU time of the benchmark JVM over the pass (device-hub, the
+          driver and the load generator; the node runs in its own process) divided by its messages.
 
           %s
           Targets from issue 5: MQTT ≥ 0.8×, CoAP ≥ 0.7× of the baseline of the same rows.
@@ -202,30 +203,39 @@ public final class DeviceIngestBenchmark {
     double baseline = Math.max(single, Math.max(batch20, batchLarge));
     // What a raw writer gets from the same messages without reordering them: each message's rows as they arrive
     // (one per-partition batch per message; single rows when a message carries one metric).
+    long cpu0 = cpuNanos();
     double arrival = shape.rowsPerMessage() == 1 ? single
         : rawBatched(session, insert, shape, key + "-raw-arrival", base, messages, shape.rowsPerMessage(), 256);
+    // The single-row pass writes only its first rows; its CPU is then not per message of the whole run.
+    double arrivalCpu = shape.rowsPerMessage() == 1 ? Double.NaN : perMessage(cpuNanos() - cpu0, messages);
     System.out.printf("%s: raw single %.0f rows/s, batches of 20 %.0f rows/s, of %d %.0f rows/s%n", shape.name(),
         single, batch20, large, batchLarge);
 
     String loadMqtt = BenchmarkReport.loadAverage();
     double[] before = batches(registry);
+    long cpu = cpuNanos();
     Result mqtt = mqtt(mqttPort, key + "-mqtt", shape, base, messages, 4);
+    double mqttCpu = perMessage(cpuNanos() - cpu, messages);
     String mqttBatch = rowsPerRequest(before, batches(registry));
     System.out.printf("%s, MQTT QoS 1: %s%n", shape.name(), mqtt);
     String loadDeep = BenchmarkReport.loadAverage();
     before = batches(registry);
     Result deep;
+    cpu = cpuNanos();
     try {
       deep = DEEP_WINDOW > 0 ? mqtt(mqttPort, key + "-mqtt-deep", shape, base, messages, DEEP_WINDOW) : null;
     } catch (IOException | RuntimeException e) {
       System.out.println("MQTT deep-window pass failed: " + e.getMessage() + "; device-hub: " + outcomes(registry));
       throw e;
     }
+    double deepCpu = perMessage(cpuNanos() - cpu, messages);
     String deepBatch = rowsPerRequest(before, batches(registry));
     System.out.printf("%s, MQTT QoS 1, %d unacked: %s%n", shape.name(), DEEP_WINDOW, deep);
     String loadCoap = BenchmarkReport.loadAverage();
     before = batches(registry);
+    cpu = cpuNanos();
     Result coap = coap(coapPort, key + "-coap", shape, base, messages);
+    double coapCpu = perMessage(cpuNanos() - cpu, messages);
     String coapBatch = rowsPerRequest(before, batches(registry));
     System.out.printf("%s, CoAP CON: %s%n", shape.name(), coap);
     System.out.println("device-hub so far: " + outcomes(registry));
@@ -243,33 +253,51 @@ public final class DeviceIngestBenchmark {
     String table = String.format(java.util.Locale.ROOT, """
         **%s** (profile `%s`): %,d messages, %,d rows; stored rows read back: MQTT %,d%s, CoAP %,d.
 
-        | Path | Messages/s | Rows/s | vs. baseline | ack latency p50 / p99 | rows per Cassandra request | 1-min load before |
-        |---|---|---|---|---|---|---|
-        | raw driver, single-row async (256 in flight%s) | | %,.0f | | | 1 | %s |
-        | raw driver, per-partition unlogged batches of 20 (64 in flight) | | %,.0f | | | 20 (one partition) | |
-        | raw driver, per-partition unlogged batches of %d (64 in flight) | | %,.0f | | | %d (one partition) | |
-        | **baseline** (best of the three) | | %,.0f | 1.00 | | | |
-        | MQTT 3.1.1 QoS 1, PUBACK after the durable write (4 unacked per client) | %,.0f | %,.0f | **%.2f×** %s | %.1f / %.1f ms | %s | %s |%s
-        | CoAP CON, 2.04 after the durable write (1 outstanding per device) | %,.0f | %,.0f | **%.2f×** %s | %.1f / %.1f ms | %s | %s |
+        | Path | Messages/s | Rows/s | vs. baseline | ack latency p50 / p99 | rows per Cassandra request | JVM CPU per message | 1-min load before |
+        |---|---|---|---|---|---|---|---|
+        | raw driver, single-row async (256 in flight%s) | | %,.0f | | | 1 | | %s |
+        | raw driver, per-partition unlogged batches of 20 (64 in flight) | | %,.0f | | | 20 (one partition) | | |
+        | raw driver, per-partition unlogged batches of %d (64 in flight) | | %,.0f | | | %d (one partition) | | |
+        | **baseline** (best of the three) | | %,.0f | 1.00 | | | | |
+        | MQTT 3.1.1 QoS 1, PUBACK after the durable write (4 unacked per client) | %,.0f | %,.0f | **%.2f×** %s | %.1f / %.1f ms | %s | %.0f µs | %s |%s
+        | CoAP CON, 2.04 after the durable write (1 outstanding per device) | %,.0f | %,.0f | **%.2f×** %s | %.1f / %.1f ms | %s | %.0f µs | %s |
         """, shape.name(), shape.profile(), messages / DEVICES * DEVICES, rows, mqttStored,
         deep == null ? "" : String.format(" and %,d", deepStored), coapStored,
         singleRows < rows ? String.format(", first %,d rows", singleRows) : "", single, loadRaw, batch20, large,
         batchLarge, large, baseline,
         mqtt.rate(), mqtt.rate() * m, mqttRatio, mqttRatio >= 0.8 ? "(target 0.8 met)" : "(target 0.8 not met)",
-        mqtt.p50(), mqtt.p99(), mqttBatch, loadMqtt,
+        mqtt.p50(), mqtt.p99(), mqttBatch, mqttCpu, loadMqtt,
         deep == null ? "" : String.format(java.util.Locale.ROOT, "%n| the same with %d unacked per client (Paho's"
-            + " default max in-flight) | %,.0f | %,.0f | %.2f× | %.1f / %.1f ms | %s | %s |", DEEP_WINDOW, deep.rate(),
-            deep.rate() * m, deep.rate() * m / baseline, deep.p50(), deep.p99(), deepBatch, loadDeep),
+            + " default max in-flight) | %,.0f | %,.0f | %.2f× | %.1f / %.1f ms | %s | %.0f µs | %s |", DEEP_WINDOW,
+            deep.rate(), deep.rate() * m, deep.rate() * m / baseline, deep.p50(), deep.p99(), deepBatch, deepCpu,
+            loadDeep),
         coap.rate(), coap.rate() * m, coapRatio, coapRatio >= 0.7 ? "(target 0.7 met)" : "(target 0.7 not met)",
-        coap.p50(), coap.p99(), coapBatch, loadCoap);
+        coap.p50(), coap.p99(), coapBatch, coapCpu, loadCoap);
     table += String.format(java.util.Locale.ROOT, """
 
         Against raw writes of the same messages in arrival order (each message's rows as one per-partition unlogged
-        batch, %s, 256 in flight: %,.0f rows/s), i.e. without knowing a device's later rows: MQTT %.2f×%s, CoAP %.2f×.
-        """, m == 1 ? "i.e. single rows" : m + " rows", arrival, mqtt.rate() * m / arrival,
+        batch, %s, 256 in flight: %,.0f rows/s%s), i.e. without knowing a device's later rows: MQTT %.2f×%s,
+        CoAP %.2f×.
+        """, m == 1 ? "i.e. single rows" : m + " rows", arrival,
+        Double.isNaN(arrivalCpu) ? "" : String.format(java.util.Locale.ROOT, ", JVM CPU %.0f µs per message", arrivalCpu),
+        mqtt.rate() * m / arrival,
         deep == null ? "" : String.format(java.util.Locale.ROOT, " (%d unacked: %.2f×)", DEEP_WINDOW,
             deep.rate() * m / arrival), coap.rate() * m / arrival);
     return table;
+  }
+
+  /**
+   * CPU time of this JVM so far: device-hub, the driver and the load generator (the node runs in its own process). Per
+   * message it is device-hub's own cost next to a raw pass's, and unlike a rate it hardly moves with the load other
+   * processes put on the shared cores.
+   */
+  private static long cpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        .getOperatingSystemMXBean()).getProcessCpuTime();
+  }
+
+  private static double perMessage(long cpuNanos, int messages) {
+    return cpuNanos / 1e3 / (messages / DEVICES * DEVICES);
   }
 
   /** device-hub's message outcomes, batch retries, write refusals and overload waits so far (diagnostics). */
