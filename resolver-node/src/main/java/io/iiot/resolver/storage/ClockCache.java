@@ -33,7 +33,12 @@ final class ClockCache<K, V> {
   }
 
   private final ConcurrentHashMap<K, Entry<K, V>> map;
-  private final Entry<K, V>[] ring;
+  private final int capacity;
+  /**
+   * The entries, {@code size} of them from 0; grows (doubling) up to {@code capacity}: a large bound costs no memory
+   * up front.
+   */
+  private Entry<K, V>[] ring;
   private int size;
   private int hand;
 
@@ -43,7 +48,8 @@ final class ClockCache<K, V> {
     if (capacity < 0) {
       throw new IllegalArgumentException("capacity " + capacity);
     }
-    ring = (Entry<K, V>[]) new Entry[capacity];
+    this.capacity = capacity;
+    ring = (Entry<K, V>[]) new Entry[Math.min(capacity, 1024)];
     map = new ConcurrentHashMap<>(Math.min(capacity, 1 << 16));
   }
 
@@ -61,7 +67,7 @@ final class ClockCache<K, V> {
 
   /** Holds {@code value} for {@code key}, replacing what was held, evicting another entry when full. */
   synchronized void put(K key, V value) {
-    if (ring.length == 0) {
+    if (capacity == 0) {
       return;
     }
     Entry<K, V> e = new Entry<>(key, value);
@@ -70,6 +76,9 @@ final class ClockCache<K, V> {
       e.slot = old.slot;
       ring[e.slot] = e;
       return;
+    }
+    if (size == ring.length && size < capacity) {
+      ring = java.util.Arrays.copyOf(ring, (int) Math.min(capacity, 2L * size));
     }
     if (size < ring.length) {
       e.slot = size;

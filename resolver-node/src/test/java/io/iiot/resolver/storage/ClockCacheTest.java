@@ -54,6 +54,17 @@ class ClockCacheTest {
   }
 
   @Test
+  void growsToItsCapacityAndNoFurther() {
+    ClockCache<Integer, Integer> c = new ClockCache<>(5000);
+    for (int i = 0; i < 6000; i++) {
+      c.put(i, i);
+    }
+    assertThat(c.size()).isEqualTo(5000);
+    assertThat(c.get(5999)).isEqualTo(5999); // the newest is held: the hand evicted the oldest unreferenced ones
+    assertThat(c.get(0)).isNull();
+  }
+
+  @Test
   void capacityZeroHoldsNothing() {
     ClockCache<String, Integer> c = new ClockCache<>(0);
     c.put("a", 1);
