@@ -4,6 +4,7 @@ import io.iiot.devicehub.command.CommandRouter;
 import io.iiot.devicehub.domain.AddressException;
 import io.iiot.devicehub.domain.CommandTopic;
 import io.iiot.devicehub.domain.DeviceRef;
+import io.iiot.devicehub.domain.Endpoint;
 import io.iiot.devicehub.domain.PublishAddress;
 import io.iiot.devicehub.ingest.DeviceAuthenticator;
 import io.iiot.devicehub.ingest.IngestException;
@@ -49,6 +50,9 @@ final class MqttConnection {
   private static final int MQTT_5 = 5;
   /** How soon a QoS 1 message refused for a full write queue is offered again (the queue drains in milliseconds). */
   static final long OVERLOAD_RETRY_MS = 20;
+  /** Metric endpoint tags besides telemetry and event. */
+  private static final String COMMAND_RESPONSE_ENDPOINT = "command_response";
+  private static final String UNKNOWN_ENDPOINT = "unknown";
 
   private final Vertx vertx;
   private final Context context;
@@ -184,7 +188,7 @@ final class MqttConnection {
   private void onPublish(MqttPublishMessage msg) {
     int qos = msg.qosLevel().value();
     if (qos > 1) {
-      metrics.message(qos, "qos_not_allowed");
+      metrics.message(UNKNOWN_ENDPOINT, qos, "qos_not_allowed");
       disconnect(MqttDisconnectReasonCode.QOS_NOT_SUPPORTED);
       return;
     }
@@ -194,14 +198,15 @@ final class MqttConnection {
     String contentType = v5() ? contentType(msg.properties()) : null;
     if (CommandTopic.isCommandTopic(msg.topicName())) {
       commands.onResponse(msg.topicName(), msg.payload().getBytes(), contentType)
-          .whenComplete((v, err) -> context.runOnContext(x -> done(slot, qos, err == null ? null : unwrap(err))));
+          .whenComplete((v, err) -> context.runOnContext(x -> done(slot, qos, COMMAND_RESPONSE_ENDPOINT,
+              err == null ? null : unwrap(err))));
       return;
     }
     PublishAddress address;
     try {
       address = PublishAddress.parse(msg.topicName());
     } catch (AddressException e) {
-      done(slot, qos, new IngestException(IngestException.Kind.INVALID_ADDRESS, e.getMessage()));
+      done(slot, qos, UNKNOWN_ENDPOINT, new IngestException(IngestException.Kind.INVALID_ADDRESS, e.getMessage()));
       return;
     }
     store(slot, qos, address, msg.payload().getBytes(), contentType);
@@ -224,7 +229,7 @@ final class MqttConnection {
         retryWhenDrained(() -> store(slot, qos, address, payload, contentType));
         return;
       }
-      done(slot, qos, refusal);
+      done(slot, qos, address.endpoint() == Endpoint.EVENT ? "event" : "telemetry", refusal);
     }));
   }
 
@@ -258,9 +263,10 @@ final class MqttConnection {
     return p == null ? null : String.valueOf(p.value());
   }
 
-  private void done(InOrderAcks.Slot<IngestException> slot, int qos, IngestException refusal) {
+  private void done(InOrderAcks.Slot<IngestException> slot, int qos, String endpoint, IngestException refusal) {
     pending--;
-    metrics.message(qos, refusal == null ? "stored" : refusal.kind().name().toLowerCase(java.util.Locale.ROOT));
+    metrics.message(endpoint, qos,
+        refusal == null ? "stored" : refusal.kind().name().toLowerCase(java.util.Locale.ROOT));
     if (refusal != null) {
       LOG.debug("MQTT {} message refused: {}", device, refusal.getMessage());
     }

@@ -7,8 +7,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * MQTT meters: {@code devicehub_messages_total{transport="mqtt",qos,outcome}} (outcome {@code stored} or an
- * {@code IngestException.Kind} in lower case), {@code devicehub_mqtt_connects_total{result}} and the gauge
+ * MQTT meters: {@code devicehub_messages_total{transport="mqtt",endpoint,qos,outcome}} (endpoint {@code telemetry},
+ * {@code event}, {@code command_response} or {@code unknown} for a topic that names none; outcome {@code stored} or an
+ * {@code IngestException.Kind} in lower case; the same tag keys as CoAP's, which Prometheus requires of one name), {@code devicehub_mqtt_connects_total{result}} and the gauge
  * {@code devicehub_mqtt_connections}, and {@code devicehub_mqtt_protocol_errors_total{kind}}: packets the MQTT codec
  * could not read ({@code malformed}) or cut because they exceed {@code mqtt.max-message-bytes} ({@code too_large});
  * either ends the connection. {@code devicehub_mqtt_overload_waits_total}: times a QoS 1 message found the write queue
@@ -17,7 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class MqttMetrics {
   private final MeterRegistry registry;
   final AtomicInteger connections = new AtomicInteger();
-  /** Message counters by "qos/outcome": looked up once, not built and registered again for every message. */
+  /** Message counters by "endpoint/qos/outcome": looked up once, not built and registered again for every message. */
   private final Map<String, Counter> messages = new ConcurrentHashMap<>();
   private final Counter overloadWaits;
 
@@ -33,11 +34,12 @@ final class MqttMetrics {
     overloadWaits.increment();
   }
 
-  void message(int qos, String outcome) {
-    Counter c = messages.get(qos + "/" + outcome);
+  void message(String endpoint, int qos, String outcome) {
+    String key = endpoint + "/" + qos + "/" + outcome;
+    Counter c = messages.get(key);
     if (c == null) {
-      c = messages.computeIfAbsent(qos + "/" + outcome, k -> Counter.builder("devicehub.messages")
-          .tag("transport", "mqtt").tag("qos", Integer.toString(qos)).tag("outcome", outcome).register(registry));
+      c = messages.computeIfAbsent(key, k -> Counter.builder("devicehub.messages").tag("transport", "mqtt")
+          .tag("endpoint", endpoint).tag("qos", Integer.toString(qos)).tag("outcome", outcome).register(registry));
     }
     c.increment();
   }
