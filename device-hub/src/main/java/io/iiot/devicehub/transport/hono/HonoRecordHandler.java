@@ -14,12 +14,10 @@ import io.iiot.devicehub.storage.TelemetryWriter;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.netty.buffer.ByteBuf;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import io.vertx.kafka.client.producer.KafkaHeader;
 import java.nio.charset.StandardCharsets;
@@ -112,14 +110,14 @@ final class HonoRecordHandler {
   }
 
   /** Called on the consumer's context; the future completes there too. */
-  Future<Void> handle(KafkaConsumerRecord<String, Buffer> record) {
+  Future<Void> handle(KafkaConsumerRecord<String, byte[]> record) {
     Context context = vertx.getOrCreateContext();
     Promise<Void> done = Promise.promise();
     attempt(record, context, done, MIN_BACKOFF_MS);
     return done.future();
   }
 
-  private void attempt(KafkaConsumerRecord<String, Buffer> record, Context context, Promise<Void> done, long backoff) {
+  private void attempt(KafkaConsumerRecord<String, byte[]> record, Context context, Promise<Void> done, long backoff) {
     CompletionStage<Outcome> outcome;
     try {
       outcome = process(record, command -> context.runOnContext(v -> command.run()));
@@ -148,7 +146,7 @@ final class HonoRecordHandler {
    *
    * @param onContext runs a task on the consumer's context
    */
-  private CompletionStage<Outcome> process(KafkaConsumerRecord<String, Buffer> record, Executor onContext) {
+  private CompletionStage<Outcome> process(KafkaConsumerRecord<String, byte[]> record, Executor onContext) {
     HonoMessage msg;
     try {
       msg = HonoMessage.from(record.topic(), messageHeaders(record), record.timestamp());
@@ -163,7 +161,7 @@ final class HonoRecordHandler {
         : tenant.thenCompose(found -> withTenant(record, msg, found, onContext));
   }
 
-  private CompletionStage<Outcome> withTenant(KafkaConsumerRecord<String, Buffer> record, HonoMessage msg,
+  private CompletionStage<Outcome> withTenant(KafkaConsumerRecord<String, byte[]> record, HonoMessage msg,
       Optional<Tenant> tenant, Executor onContext) {
     Optional<Tenant> t = tenant.filter(Tenant::enabled);
     if (t.isEmpty()) {
@@ -176,7 +174,7 @@ final class HonoRecordHandler {
         : device.thenCompose(found -> withDevice(record, msg, t.get(), found, onContext));
   }
 
-  private CompletionStage<Outcome> withDevice(KafkaConsumerRecord<String, Buffer> record, HonoMessage msg,
+  private CompletionStage<Outcome> withDevice(KafkaConsumerRecord<String, byte[]> record, HonoMessage msg,
       Tenant tenant, Optional<Device> device, Executor onContext) {
     Optional<Device> d = device.filter(Device::enabled);
     if (d.isEmpty()) {
@@ -189,7 +187,7 @@ final class HonoRecordHandler {
         : schema.thenCompose(found -> withSchema(record, msg, tenant, found, onContext));
   }
 
-  private CompletionStage<Outcome> withSchema(KafkaConsumerRecord<String, Buffer> record, HonoMessage msg,
+  private CompletionStage<Outcome> withSchema(KafkaConsumerRecord<String, byte[]> record, HonoMessage msg,
       Tenant tenant, Optional<TelemetrySchema> schema, Executor onContext) {
     if (schema.isEmpty()) {
       return CompletableFuture.completedFuture(Outcome.NO_SCHEMA);
@@ -205,7 +203,7 @@ final class HonoRecordHandler {
     return null;
   }
 
-  private CompletionStage<Outcome> store(KafkaConsumerRecord<String, Buffer> record, HonoMessage msg,
+  private CompletionStage<Outcome> store(KafkaConsumerRecord<String, byte[]> record, HonoMessage msg,
       TelemetrySchema schema, Tenant tenant, Executor onContext) {
     List<TelemetryRow> rows;
     byte[] payload = payload(record);
@@ -283,7 +281,7 @@ final class HonoRecordHandler {
     return mine;
   }
 
-  private CompletionStage<Outcome> deadLetter(KafkaConsumerRecord<String, Buffer> record, String tenant,
+  private CompletionStage<Outcome> deadLetter(KafkaConsumerRecord<String, byte[]> record, String tenant,
       String deviceId, String reason, Map<String, String> headers, byte[] payload) {
     LOG.debug("Hono record {}/{}@{} dead-lettered: {}", record.topic(), record.partition(), record.offset(), reason);
     return deadLetters.add(tenant, record.topic(), record.partition(), record.offset(), deviceId, reason, headers,
@@ -304,7 +302,7 @@ final class HonoRecordHandler {
    * Only the headers {@link HonoMessage} reads, from the Kafka record itself (no wrapper per header, no decoding of
    * the others); the last one wins when a key repeats.
    */
-  private static Map<String, String> messageHeaders(KafkaConsumerRecord<String, Buffer> record) {
+  private static Map<String, String> messageHeaders(KafkaConsumerRecord<String, byte[]> record) {
     Map<String, String> out = new HashMap<>(8);
     for (Header h : record.record().headers()) {
       String key = h.key();
@@ -315,19 +313,10 @@ final class HonoRecordHandler {
     return out;
   }
 
-  /** The payload's bytes; the array behind the record's buffer when it holds exactly them (no copy). */
-  private static byte[] payload(KafkaConsumerRecord<String, Buffer> record) {
-    Buffer value = record.value();
-    if (value == null) {
-      return new byte[0];
-    }
-    ByteBuf buf = value.getByteBuf();
-    if (buf.hasArray() && buf.arrayOffset() == 0 && buf.readerIndex() == 0
-        && buf.readableBytes() == buf.array().length) {
-      return buf.array();
-    }
-    return value.getBytes();
+  private static byte[] payload(KafkaConsumerRecord<String, byte[]> record) {
+    return record.value() == null ? new byte[0] : record.value();
   }
+
 
   /** All headers, for the dead-letter table. */
   private static Map<String, String> headers(List<KafkaHeader> headers) {
