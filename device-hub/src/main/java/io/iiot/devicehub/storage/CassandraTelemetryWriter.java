@@ -63,7 +63,7 @@ import java.util.concurrent.TimeUnit;
  * below the 50 KiB {@code batch_size_fail_threshold}.
  *
  * <pre>
- * write(rows) ─► queue: replica set ─► partition ─► rows (≤ maxQueuedRows)
+ * write(rows) ─► bound: a chunk per partition run ─► queue: replica set ─► partition ─► chunks (≤ maxQueuedRows rows)
  *             ─► batch ≤ maxBatchRows, ≤ MAX_BATCH_BYTES ─► executeAsync (≤ maxInFlight partitions)
  *                                                            └─► completes each write() once all of its rows are written
  * </pre>

@@ -161,8 +161,9 @@ class CassandraTelemetryWriterTest {
     for (int m = 0; m < 4; m++) {
       List<TelemetryRow> message = new ArrayList<>();
       for (String metric : List.of("temperature", "pressure", "status")) {
-        message.add(metric.equals("status") ? new TelemetryRow(tenant, "multi", t0.minusSeconds(m), metric, null, "s" + m)
-            : new TelemetryRow(tenant, "multi", t0.minusSeconds(m), metric, (double) m, null));
+        Instant ts = t0.minusSeconds(m);
+        message.add(metric.equals("status") ? new TelemetryRow(tenant, "multi", ts, metric, null, "s" + m)
+            : new TelemetryRow(tenant, "multi", ts, metric, (double) m, null));
       }
       acks.add(writer.write(message, Duration.ZERO).toCompletableFuture());
     }
