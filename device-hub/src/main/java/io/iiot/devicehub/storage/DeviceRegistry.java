@@ -329,9 +329,9 @@ public final class DeviceRegistry {
    * call's unanswered one), and those that are this call's go with plain deletes ({@link #release}): a row held by
    * this call cannot become another's before it is deleted. Partitions are done at once, the two kinds of one
    * partition one after the other (concurrent Paxos rounds on one partition contend). Not a conditional
-   * {@code DELETE ... IF claim = ?} per claim: the driver (4.19, protocol v5) now and then failed to decode the
-   * answers of such deletes that were not applied when several arrived together, and closed the connection with
-   * every request on it (IndexOutOfBoundsException reading the next frame's stream id).
+   * {@code DELETE ... IF claim = ?} per claim: up to 250 Paxos rounds at once on one partition contend and time out
+   * (CAS write timeouts), which under protocol v5 also cost the driver's connection (see
+   * CassandraConnector.PROTOCOL_VERSION).
    */
   public CompletionStage<Void> releaseIfHeld(String tenant, Collection<Claim> claims, UUID claimId) {
     Map<Integer, Map<String, Map<String, Claim>>> byBucket = new java.util.TreeMap<>();
