@@ -598,9 +598,14 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
     try {
       result = call.get();
     } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == Status.Code.UNAVAILABLE) {
+        // The caller sees only the status; what storage said is kept here (onboarding chunks lost under load).
+        LOG.warn("call failed: {}", e.getStatus().getDescription(), e.getCause());
+      }
       observer.onError(e);
       return;
     } catch (RuntimeException e) {
+      LOG.warn("call failed", e);
       observer.onError(Status.INTERNAL.withDescription(e.toString()).asRuntimeException());
       return;
     }
