@@ -276,24 +276,17 @@ class ResolverBenchmarkIT {
       return;
     }
     String before = BenchmarkReport.loadAverage();
-    List<HandleLoadGenerator.Result> es = new java.util.ArrayList<>();
-    List<HandleLoadGenerator.Result> hs = new java.util.ArrayList<>();
+    Rounds rs = alternate(echo, hot);
     List<Double> ratios = new java.util.ArrayList<>();
-    StringBuilder loads = new StringBuilder();
     for (int i = 0; i < ROUNDS; i++) {
-      loads.append(i == 0 ? "" : " ").append(BenchmarkReport.loadAverage());
-      HandleLoadGenerator.Result e = echo.run();
-      HandleLoadGenerator.Result h = hot.run();
-      es.add(e);
-      hs.add(h);
-      ratios.add(h.rps() / e.rps());
+      ratios.add(rs.hot().get(i).rps() / rs.echo().get(i).rps());
     }
     double m = median(ratios);
     int at = ratios.indexOf(m);
-    r.put(proto + " echo", es.get(at));
-    r.put(proto + " hot", hs.get(at));
+    r.put(proto + " echo", rs.echo().get(at));
+    r.put(proto + " hot", rs.hot().get(at));
     load.put(proto + " echo", before);
-    load.put(proto + " hot", loads.toString());
+    load.put(proto + " hot", rs.loads());
     rounds.put(proto + " hot", ratios);
   }
 
@@ -309,25 +302,36 @@ class ResolverBenchmarkIT {
     if (!ROWS.matcher(hotRow).matches()) {
       return;
     }
-    List<HandleLoadGenerator.Result> es = new java.util.ArrayList<>();
-    List<HandleLoadGenerator.Result> hs = new java.util.ArrayList<>();
-    StringBuilder loads = new StringBuilder();
+    Rounds rs = alternate(echo, hot);
     StringBuilder p99s = new StringBuilder();
     for (int i = 0; i < ROUNDS; i++) {
-      loads.append(i == 0 ? "" : " ").append(BenchmarkReport.loadAverage());
-      HandleLoadGenerator.Result e = echo.run();
-      HandleLoadGenerator.Result h = hot.run();
-      es.add(e);
-      hs.add(h);
-      p99s.append(i == 0 ? "" : " ").append(String.format(Locale.ROOT, "%.2f/%.2f", h.p99Ms(), e.p99Ms()));
+      p99s.append(i == 0 ? "" : " ")
+          .append(String.format(Locale.ROOT, "%.2f/%.2f", rs.hot().get(i).p99Ms(), rs.echo().get(i).p99Ms()));
     }
+    List<HandleLoadGenerator.Result> hs = rs.hot();
     List<Double> hotP99 = hs.stream().map(HandleLoadGenerator.Result::p99Ms).toList();
     int at = hotP99.indexOf(median(hotP99));
     r.put(hotRow, hs.get(at));
-    r.put(echoRow, es.get(at));
-    load.put(hotRow, loads.toString());
-    load.put(echoRow, loads.toString());
+    r.put(echoRow, rs.echo().get(at));
+    load.put(hotRow, rs.loads());
+    load.put(echoRow, rs.loads());
     tails.put(hotRow, p99s.toString());
+  }
+
+  /** Each round's echo and hot results, and the 1-min load average before each round. */
+  record Rounds(List<HandleLoadGenerator.Result> echo, List<HandleLoadGenerator.Result> hot, String loads) {}
+
+  /** {@link #ROUNDS} rounds of echo then hot, so that both see the same state of the shared machine. */
+  static Rounds alternate(Run echo, Run hot) throws Exception {
+    List<HandleLoadGenerator.Result> es = new java.util.ArrayList<>();
+    List<HandleLoadGenerator.Result> hs = new java.util.ArrayList<>();
+    StringBuilder loads = new StringBuilder();
+    for (int i = 0; i < ROUNDS; i++) {
+      loads.append(i == 0 ? "" : " ").append(BenchmarkReport.loadAverage());
+      es.add(echo.run());
+      hs.add(hot.run());
+    }
+    return new Rounds(es, hs, loads.toString());
   }
 
   static String rmemMax() {
