@@ -14,6 +14,7 @@ import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import net.handle.hdllib.AbstractMessage;
@@ -74,7 +75,13 @@ class ApprovalCompletionTest {
         assertThat(r.responseCode).as(String.valueOf(r)).isEqualTo(AbstractMessage.RC_SUCCESS);
         assertThat(((ResolutionResponse) r).getHandleValues()).extracting(v -> v.getTypeAsString())
             .contains("HS_SITE", "HS_ADMIN");
-        FilingQueue.Report report = await(queue.get(PrefixApproval.reportId(id))).orElseThrow();
+        // the sweep creates the prefix handle first and queues the report after it: wait for the report too
+        Optional<FilingQueue.Report> queued = await(queue.get(PrefixApproval.reportId(id)));
+        while (queued.isEmpty() && System.nanoTime() < deadline) {
+          Thread.sleep(100);
+          queued = await(queue.get(PrefixApproval.reportId(id)));
+        }
+        FilingQueue.Report report = queued.orElseThrow();
         assertThat(report.applicationId()).isEqualTo(id);
         assertThat(await(filings.owner(prefix)).orElseThrow().approved()).isTrue();
         assertThat(await(filings.prefixes("ent-77"))).contains(prefix);
