@@ -17,6 +17,7 @@ import com.datastax.oss.driver.api.core.metadata.TokenMap;
 import com.datastax.oss.driver.api.core.servererrors.OverloadedException;
 import com.datastax.oss.driver.api.core.servererrors.WriteTimeoutException;
 import com.datastax.oss.driver.api.core.type.codec.TypeCodecs;
+import io.iiot.base.cassandra.ReplicaBatches;
 import io.iiot.devicehub.domain.TelemetryRow;
 import io.iiot.devicehub.domain.TelemetryRow.PartitionKey;
 import io.micrometer.core.instrument.Counter;
@@ -451,13 +452,8 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
    * back to their partition.
    */
   private Object groupOf(PartitionKey partition, ByteBuffer routingKey, Optional<TokenMap> tokens) {
-    if (tokens.isPresent()) {
-      Set<Node> replicas = tokens.get().getReplicas(keyspace, routingKey);
-      if (!replicas.isEmpty()) {
-        return replicas;
-      }
-    }
-    return partition;
+    Set<Node> replicas = ReplicaBatches.replicasOf(tokens, keyspace, routingKey);
+    return replicas.isEmpty() ? partition : replicas;
   }
 
   private static int estimatedBytes(TelemetryRow row) {

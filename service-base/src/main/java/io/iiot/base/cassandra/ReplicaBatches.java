@@ -71,14 +71,16 @@ public final class ReplicaBatches {
   }
 
   private static Object replicas(Optional<TokenMap> tokens, CqlIdentifier keyspace, BatchableStatement<?> first) {
-    ByteBuffer key = first.getRoutingKey();
-    if (tokens.isPresent() && key != null) {
-      Set<Node> replicas = tokens.get().getReplicas(keyspace, key);
-      if (!replicas.isEmpty()) {
-        return replicas;
-      }
-    }
-    return "";
+    Set<Node> replicas = replicasOf(tokens, keyspace, first.getRoutingKey());
+    return replicas.isEmpty() ? "" : replicas;
+  }
+
+  /**
+   * The nodes holding the partition of {@code routingKey}, the same {@code Set} for every partition of a token range;
+   * empty when unknown (no token map: metadata off or not loaded yet; no routing key).
+   */
+  public static Set<Node> replicasOf(Optional<TokenMap> tokens, CqlIdentifier keyspace, ByteBuffer routingKey) {
+    return tokens.isPresent() && routingKey != null ? tokens.get().getReplicas(keyspace, routingKey) : Set.of();
   }
 
   private static final class Open {
