@@ -74,17 +74,14 @@ public final class TelemetryIngest {
     CompletableFuture<Optional<Tenant>> tenant = cache.tenant(target.tenant());
     CompletableFuture<Optional<Device>> device = cache.device(target.tenant(), target.deviceId());
     if (cached(tenant) && cached(device)) {
-      // The usual case, every look-up cached: checked and mapped right here, no chain of stages per message.
+      // The usual case, every look-up cached: checked and mapped right here, no chain of stages per message. A schema
+      // not cached yet takes the stage path below (which finds the device's look-up done and shares the schema's).
       try {
         Device d = enabledDevice(device.join(), sender, target);
         CompletableFuture<Optional<TelemetrySchema>> schema = cache.schema(target.tenant(), d.profileId());
         if (cached(schema)) {
           return write(prepare(schema.join(), tenant.join(), d, payload, type, target, receivedAt));
         }
-        return schema.thenCompose(s -> write(prepare(s, tenant.join(), d, payload, type, target, receivedAt)))
-            .exceptionally(err -> {
-              throw classify(err);
-            });
       } catch (RuntimeException e) {
         return CompletableFuture.failedFuture(classify(e));
       }
@@ -95,7 +92,7 @@ public final class TelemetryIngest {
           return cache.schema(target.tenant(), d.profileId()).thenCombine(tenant,
               (schema, t) -> prepare(schema, t, d, payload, type, target, receivedAt));
         })
-        .thenCompose(p -> writer.write(p.rows(), p.tenant().telemetryTtl()))
+        .thenCompose(this::write)
         .exceptionally(err -> {
           throw classify(err);
         });
