@@ -13,7 +13,6 @@ import io.iiot.base.testing.EmbeddedCassandraExtension;
 import io.iiot.it.bench.BenchmarkReport;
 import io.iiot.it.support.AckedSenders;
 import io.iiot.it.support.DeviceHubs;
-import io.iiot.it.support.Http;
 import io.iiot.it.support.PahoDevice;
 import io.iiot.it.support.ServiceProcess;
 import io.iiot.it.support.StoredSequence;
@@ -286,8 +285,7 @@ class ClusterReplicasIT {
   private static ServiceProcess startResolver(Map<String, String> env) throws Exception {
     ServiceProcess p = ServiceProcess.start("resolver-node", env);
     try {
-      Http.await("http://127.0.0.1:" + p.port("resolver-node", "http.port") + "/health/ready", s -> s == 200,
-          READY_WITHIN);
+      p.awaitReady(READY_WITHIN);
       return p;
     } catch (Exception | AssertionError e) {
       p.close();

@@ -9,7 +9,6 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.iiot.base.testing.EmbeddedCassandraExtension;
-import io.iiot.it.support.Http;
 import io.iiot.it.support.ServiceProcess;
 import io.iiot.platform.backend.DeviceHubDirectory;
 import io.iiot.platform.catalog.ShippedCatalog;
@@ -41,8 +40,7 @@ class DeviceHubDirectoryIT {
     env.put("CASSANDRA_CONTACT_POINTS", EmbeddedCassandraExtension.contactPoint());
     ExecutorService executor = Executors.newFixedThreadPool(2);
     try (ServiceProcess hub = ServiceProcess.start("device-hub", env)) {
-      Http.await("http://127.0.0.1:" + hub.port("device-hub", "http.port") + "/health/ready", s -> s == 200,
-          Duration.ofSeconds(120));
+      hub.awaitReady(Duration.ofSeconds(120));
       ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", hub.port("device-hub", "grpc.port"))
           .usePlaintext().build();
       try {

@@ -10,7 +10,6 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
 import io.iiot.base.testing.EmbeddedCassandraExtension;
-import io.iiot.it.support.Http;
 import io.iiot.it.support.ServiceProcess;
 import io.iiot.platform.api.ApiKeyAuthenticator;
 import io.iiot.platform.backend.BearerToken;
@@ -115,11 +114,9 @@ final class PlatformStack {
     penv.put("PLATFORM_API_ONBOARDING_COAP_URI", "coaps://127.0.0.1:" + hubCoapDtlsPort);
     platform = ServiceProcess.start("platform-api", penv);
 
-    Http.await("http://127.0.0.1:" + resolver.port("resolver-node", "http.port") + "/health/ready", s -> s == 200,
-        Duration.ofSeconds(300));
-    Http.await("http://127.0.0.1:" + hubHttpPort + "/health/ready", s -> s == 200, Duration.ofSeconds(300));
-    Http.await("http://127.0.0.1:" + platform.port("platform-api", "http.port") + "/health/ready", s -> s == 200,
-        Duration.ofSeconds(300));
+    resolver.awaitReady(Duration.ofSeconds(300));
+    hub.awaitReady(Duration.ofSeconds(300));
+    platform.awaitReady(Duration.ofSeconds(300));
     platformChannel = NettyChannelBuilder.forAddress("127.0.0.1", platform.port("platform-api", "grpc.port"))
         .usePlaintext().build();
     resolverChannel = NettyChannelBuilder.forAddress("127.0.0.1", resolverGrpc).usePlaintext().build();

@@ -40,8 +40,7 @@ public final class DeviceHubs {
       throws Exception {
     ServiceProcess p = ServiceProcess.start("device-hub", env, jvmArgs);
     try {
-      Http.await("http://127.0.0.1:" + p.port("device-hub", "http.port") + "/health/ready", s -> s == 200,
-          readyWithin);
+      p.awaitReady(readyWithin);
       // Readiness turns 200 once Cassandra answers, which can be before the module's listeners are bound (CoAP binds
       // before MQTT).
       for (String key : List.of("grpc.port", "mqtt.port")) {

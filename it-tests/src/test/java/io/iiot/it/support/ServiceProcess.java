@@ -79,6 +79,36 @@ public final class ServiceProcess implements AutoCloseable {
     return jvm;
   }
 
+  /**
+   * Waits until {@code /health/ready} answers 200. Fails at once when the process has exited, and in every failure
+   * shows the end of the service's log: a CI report then says why the service did not come up.
+   */
+  public Duration awaitReady(Duration within) throws IOException, InterruptedException {
+    String service = jvm.name();
+    String url = "http://127.0.0.1:" + port(service, "http.port") + "/health/ready";
+    long t0 = System.nanoTime();
+    while (true) {
+      if (Http.status(url) == 200) {
+        return Duration.ofNanos(System.nanoTime() - t0);
+      }
+      if (!jvm.isAlive()) {
+        throw new AssertionError(service + " exited with " + jvm.process().exitValue() + " before it was ready;"
+            + " its log ends:\n" + logTail());
+      }
+      if (System.nanoTime() - t0 > within.toNanos()) {
+        throw new AssertionError(url + " not 200 within " + within + " (last " + Http.status(url) + "); " + service
+            + " log ends:\n" + logTail());
+      }
+      Thread.sleep(200);
+    }
+  }
+
+  /** The last 40 lines of the service's log. */
+  public String logTail() throws IOException {
+    List<String> lines = output().lines().toList();
+    return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+  }
+
   public String output() throws IOException {
     return Files.exists(log) ? Files.readString(log) : "";
   }
