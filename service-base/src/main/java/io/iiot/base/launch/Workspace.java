@@ -67,7 +67,8 @@ public final class Workspace {
 
   private static int ephemeralLow() {
     try {
-      String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
+      // readAllLines, not readString: /proc files report size 0, and readString then returned only the first byte
+      String range = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim();
       return Integer.parseInt(range.split("\\s+")[0]);
     } catch (IOException | RuntimeException e) {
       return 0; // unknown (not Linux): ports from the kernel's own choice, as before

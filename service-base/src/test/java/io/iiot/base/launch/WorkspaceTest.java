@@ -18,7 +18,8 @@ class WorkspaceTest {
   void freePortsAreDistinctBindableForTcpAndUdpAndOutsideTheEphemeralRange() throws Exception {
     Path range = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
     int ephemeralLow = Files.exists(range)
-        ? Integer.parseInt(Files.readString(range).trim().split("\\s+")[0]) : Integer.MAX_VALUE;
+        ? Integer.parseInt(Files.readAllLines(range).get(0).trim().split("\\s+")[0]) : Integer.MAX_VALUE;
+    assertThat(ephemeralLow).as("the kernel's ephemeral range starts above the well-known ports").isGreaterThan(1024);
     Set<Integer> seen = new HashSet<>();
     for (int i = 0; i < 300; i++) {
       int port = Workspace.freePort();
