@@ -50,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * MQTT 1883/8883 ─┐
  * CoAP 5683/5684 ─┼─► TelemetryIngest (address, registry cache, schema) ─► CassandraTelemetryWriter ─► Cassandra
- * (Hono Kafka) ───┘
+ * (Hono Kafka) ───┘                                                         (one queue each: MQTT, CoAP, Hono)
  * </pre>
  */
 public final class DeviceHubModule implements ServiceModule {
@@ -142,7 +142,14 @@ public final class DeviceHubModule implements ServiceModule {
         new CommandGrpcService(commandRouter, Clock.systemUTC()),
         new CommandRelayGrpcService(commandRouter, Clock.systemUTC())));
     commands.startRefresh(commandRouter, commandTimers);
-    coapServer = new CoapIngestServer(coap, ingest, registry, authenticator, maxPayloadBytes, context.registry(),
+    // CoAP gets a write queue of its own: its devices hold one request each, so its rows never merge with later ones
+    // of the same device and need writes in flight rather than waiting time (coap.max-in-flight); MQTT's queue keeps
+    // its budget, under which a device's queued messages merge into one partition update.
+    TelemetryWriter coapWriter = new PublishingTelemetryWriter(new CassandraTelemetryWriter(context.session(),
+        keyspace, context.registry(), coap.maxInFlight(), maxQueuedRows, maxBatchRows, batchGrouping, "coap"), live);
+    TelemetryIngest coapIngest = new TelemetryIngest(cache, new PayloadMapper(maxPayloadBytes), coapWriter,
+        Clock.systemUTC());
+    coapServer = new CoapIngestServer(coap, coapIngest, registry, authenticator, maxPayloadBytes, context.registry(),
         commandRouter, cache, commandTimers);
     coapServer.start();
     mqttServer = new MqttIngestServer(vertx, mqtt, authenticator, ingest, context.registry(), commandRouter, cache);

@@ -146,7 +146,7 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
    * @param maxQueuedRows rows accepted but not yet sent; beyond this {@link #write} refuses
    * @param maxBatchRows rows per batch
    * @param grouping which rows may share a batch
-   * @param path the {@code queue} tag of the writer's metrics: {@code devices} (MQTT and CoAP) or {@code hono} (not a
+   * @param path the {@code queue} tag of the writer's metrics: {@code devices} (MQTT), {@code coap} or {@code hono} (not a
    *     {@code path} tag: Vert.x's Micrometer options drop tags of that name)
    */
   public CassandraTelemetryWriter(CqlSession session, String keyspace, MeterRegistry registry, int maxInFlight,
@@ -432,10 +432,12 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
       if (err == null) {
         rowsWritten.increment(sent.rows);
       }
+      // The freed place goes to queued rows first: completing the writes runs their acks on this thread (a CoAP 2.04
+      // is serialized and sent right here), and the next batch need not wait for that.
+      drain();
       for (Segment segment : sent.segments) {
         segment.request.rowsDone(segment.rows, err);
       }
-      drain();
     });
   }
 

@@ -48,6 +48,7 @@ class OverloadTest {
     CoapConfig.register();
     UdpConfig.register();
     hub = new DeviceHubHarness(Map.of("COAP_ALLOW_UNAUTHENTICATED", "true", "TELEMETRY_MAX_IN_FLIGHT", "1",
+        "COAP_MAX_IN_FLIGHT", "1",
         "TELEMETRY_MAX_QUEUED_ROWS", "100", "TELEMETRY_MAX_BATCH_ROWS", "1"));
   }
 

@@ -12,9 +12,10 @@ import io.iiot.base.config.ServiceConfig;
  * @param maxTtdSeconds the longest {@code hono-ttd} a device may wait for a command with
  * @param udpReceiveBufferBytes the socket receive buffer of the CoAP and DTLS ports (the kernel caps it at
  *     net.core.rmem_max)
+ * @param maxInFlight partition updates of CoAP's own write queue in flight at once ({@code coap.max-in-flight})
  */
 public record CoapSettings(String host, int port, int dtlsPort, boolean allowUnauthenticated,
-    int overloadMaxAgeSeconds, int maxTtdSeconds, int udpReceiveBufferBytes) {
+    int overloadMaxAgeSeconds, int maxTtdSeconds, int udpReceiveBufferBytes, int maxInFlight) {
 
   public static CoapSettings from(ServiceConfig config) {
     return new CoapSettings(
@@ -24,6 +25,7 @@ public record CoapSettings(String host, int port, int dtlsPort, boolean allowUna
         config.bool("coap.allow-unauthenticated"),
         config.integer("coap.overload-max-age-seconds", 1, 3600),
         config.integer("coap.max-ttd-seconds", 1, 3600),
-        config.integer("coap.udp-receive-buffer-bytes", 65536, 64 * 1024 * 1024));
+        config.integer("coap.udp-receive-buffer-bytes", 65536, 64 * 1024 * 1024),
+        config.integer("coap.max-in-flight", 1, 4096));
   }
 }
