@@ -75,6 +75,11 @@ public final class DeviceIngestBenchmark {
    * (fixed by device-hub's {@code MqttPacketFramer}), not write-queue refusals.
    */
   private static final int DEEP_WINDOW = Integer.getInteger("bench.mqtt-deep-window", 10);
+  /**
+   * {@code -Dbench.coap-only=true}: for A/B runs of the CoAP path, only the baselines and the CoAP pass of each shape,
+   * printed and not written to docs/BENCHMARKS.md (the MQTT passes would otherwise take most of the run).
+   */
+  private static final boolean COAP_ONLY = Boolean.getBoolean("bench.coap-only");
 
   private DeviceIngestBenchmark() {}
 
@@ -141,7 +146,9 @@ public final class DeviceIngestBenchmark {
       // Warm-up of both JVMs' code paths (not reported).
       rawSingle(session, insert, "warm", base, MESSAGES / 4, 256);
       rawBatched(session, insert, one, "warm", base, MESSAGES / 4, 20, 64);
-      mqtt(mqttPort, "mqtt-warm", one, base, MESSAGES / 4, 4);
+      if (!COAP_ONLY) {
+        mqtt(mqttPort, "mqtt-warm", one, base, MESSAGES / 4, 4);
+      }
       coap(coapPort, "coap-warm", one, base, MESSAGES / 4);
 
       List<String> sections = new ArrayList<>();
@@ -151,6 +158,10 @@ public final class DeviceIngestBenchmark {
       }
 
       String tables = String.join("\n", sections);
+      if (COAP_ONLY) {
+        System.out.println(tables);
+        return tables;
+      }
       String table = String.format("""
           1,000 devices sending round-robin as live ingest would; embedded node with `commitlog_sync: batch` (a write is
           acknowledged after its fsync); device-hub in the benchmark JVM (its `device-hub.yaml` defaults%s, MQTT on one
@@ -210,6 +221,10 @@ public final class DeviceIngestBenchmark {
     double arrivalCpu = shape.rowsPerMessage() == 1 ? Double.NaN : perMessage(cpuNanos() - cpu0, messages);
     System.out.printf("%s: raw single %.0f rows/s, batches of 20 %.0f rows/s, of %d %.0f rows/s%n", shape.name(),
         single, batch20, large, batchLarge);
+    if (COAP_ONLY) {
+      return coapOnly(session, registry, coapPort, shape, key, messages, base, rows, baseline, arrival, arrivalCpu,
+          loadRaw);
+    }
 
     String loadMqtt = BenchmarkReport.loadAverage();
     double[] before = batches(registry);
@@ -286,6 +301,33 @@ public final class DeviceIngestBenchmark {
     return table;
   }
 
+  /** The CoAP pass of a shape next to its same-run baselines ({@link #COAP_ONLY}): one line of figures. */
+  private static String coapOnly(CqlSession session, io.micrometer.core.instrument.MeterRegistry registry,
+      int coapPort, TelemetryShape shape, String key, int messages, long base, int rows, double baseline,
+      double arrival, double arrivalCpu, String loadRaw) throws Exception {
+    String loadCoap = BenchmarkReport.loadAverage();
+    double[] before = batches(registry);
+    io.micrometer.core.instrument.Timer writes = registry.find("devicehub.telemetry.batch.latency")
+        .tags("queue", "coap").timer();
+    long writes0 = writes.count();
+    double writeNanos0 = writes.totalTime(TimeUnit.NANOSECONDS);
+    long cpu = cpuNanos();
+    Result coap = coap(coapPort, key + "-coap", shape, base, messages);
+    double coapCpu = perMessage(cpuNanos() - cpu, messages);
+    String coapBatch = rowsPerRequest(before, batches(registry));
+    double writeMs = (writes.totalTime(TimeUnit.NANOSECONDS) - writeNanos0) / 1e6 / Math.max(1, writes.count() - writes0);
+    long stored = count(session, key + "-coap", base, messages);
+    if (stored != rows) {
+      throw new IllegalStateException(shape.name() + ": stored CoAP rows " + stored + ", expected " + rows);
+    }
+    int m = shape.rowsPerMessage();
+    return String.format(java.util.Locale.ROOT, "%s: baseline %,.0f rows/s, arrival order %,.0f rows/s (JVM CPU %.0f"
+        + " µs/message, load %s); CoAP CON %,.0f msg/s = %,.0f rows/s: %.2f× baseline, %.2f× arrival order, p50 %.1f"
+        + " / p99 %.1f ms, %s rows per request (mean write %.1f ms), JVM CPU %.0f µs/message, load %s; device-hub: %s", shape.name(),
+        baseline, arrival, arrivalCpu, loadRaw, coap.rate(), coap.rate() * m, coap.rate() * m / baseline,
+        coap.rate() * m / arrival, coap.p50(), coap.p99(), coapBatch, writeMs, coapCpu, loadCoap, outcomes(registry));
+  }
+
   /**
    * CPU time of this JVM so far: device-hub, the driver and the load generator (the node runs in its own process). Per
    * message it is device-hub's own cost next to a raw pass's, and unlike a rate it hardly moves with the load other
@@ -316,10 +358,15 @@ public final class DeviceIngestBenchmark {
     return b.toString();
   }
 
-  /** {requests, rows} so far of device-hub's writer ({@code devicehub.telemetry.batch.rows}). */
+  /** {requests, rows} so far of device-hub's write queues ({@code devicehub.telemetry.batch.rows}, every queue). */
   private static double[] batches(io.micrometer.core.instrument.MeterRegistry registry) {
-    io.micrometer.core.instrument.DistributionSummary s = registry.find("devicehub.telemetry.batch.rows").summary();
-    return s == null ? new double[] {0, 0} : new double[] {s.count(), s.totalAmount()};
+    double[] sum = {0, 0};
+    for (io.micrometer.core.instrument.DistributionSummary s
+        : registry.find("devicehub.telemetry.batch.rows").summaries()) {
+      sum[0] += s.count();
+      sum[1] += s.totalAmount();
+    }
+    return sum;
   }
 
   private static String rowsPerRequest(double[] from, double[] to) {
