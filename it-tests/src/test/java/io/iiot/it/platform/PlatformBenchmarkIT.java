@@ -74,6 +74,13 @@ class PlatformBenchmarkIT {
   static final int MACHINES = Integer.getInteger("iiot.bench.machines", 10_000);
   static final int QUERIES = Integer.getInteger("iiot.bench.queries", 200);
   static final int LIVE = Integer.getInteger("iiot.bench.live", 200);
+  /**
+   * {@code -Diiot.bench.only=onboarding}: only the onboarding part (raw back ends, then platform-api), printed and not
+   * written to docs/BENCHMARKS.md, with what Cassandra did during each (writes and reads per table, tasks per stage).
+   */
+  static final boolean ONBOARDING_ONLY = "onboarding".equals(System.getProperty("iiot.bench.only"));
+  /** {@code -Diiot.bench.jfr=DIR}: a JFR recording of every process during the platform-api call, in DIR. */
+  static final String JFR_DIR = System.getProperty("iiot.bench.jfr");
   /** The two halves of the raw baseline, run one after the other. */
   private static double rawResolverMs;
   private static double rawHubMs;
@@ -85,7 +92,18 @@ class PlatformBenchmarkIT {
 
     // 1. Onboarding: raw back ends first (their own tenant and prefix), then platform-api.
     String rawPrefix = stack.approvedPrefix();
+    long[] pids = {EmbeddedCassandraExtension.node().pid(), stack.hub.jvm().pid(), stack.resolver.jvm().pid(),
+        stack.platform.jvm().pid()};
+    double[] rawCpu = new double[pids.length];
+    for (int i = 0; i < pids.length; i++) {
+      rawCpu[i] = -cpuSeconds(pids[i]);
+    }
+    NodeActivity rawActivity = NodeActivity.now();
     double rawMs = rawBackends(stack, rawPrefix, "raw-" + Long.toString(System.nanoTime(), 36));
+    String rawWork = rawActivity.since();
+    for (int i = 0; i < pids.length; i++) {
+      rawCpu[i] += cpuSeconds(pids[i]);
+    }
     String tenant = "bench-" + Long.toString(System.nanoTime(), 36);
     String key = stack.tenantKey(tenant, stack.approvedPrefix());
     List<Machine> machines = new ArrayList<>();
@@ -94,13 +112,23 @@ class PlatformBenchmarkIT {
           .putIdentifierValues("SERIAL_NO", "S" + i).putIdentifierValues("MODEL", "DSJ120")
           .putIdentifierValues("MANUFACTURER", "Bench").putIdentifierValues("MA_CERT_NO", "MA" + i).build());
     }
-    long[] pids = {EmbeddedCassandraExtension.node().pid(), stack.hub.jvm().pid(), stack.resolver.jvm().pid(),
-        stack.platform.jvm().pid()};
     double[] cpuBefore = new double[pids.length];
     for (int i = 0; i < pids.length; i++) {
       cpuBefore[i] = cpuSeconds(pids[i]);
     }
     double machineBefore = machineBusySeconds();
+    NodeActivity activity = NodeActivity.now();
+    List<Map<String, Double>> threadsBefore = new ArrayList<>();
+    for (long pid : pids) {
+      threadsBefore.add(threadCpuSeconds(pid));
+    }
+    String[] names = {"cassandra", "device-hub", "resolver-node", "platform-api"};
+    if (JFR_DIR != null) {
+      for (int i = 0; i < pids.length; i++) {
+        jcmd(pids[i], "JFR.start", "name=bench", "settings=profile",
+            "filename=" + java.nio.file.Path.of(JFR_DIR, names[i] + ".jfr").toAbsolutePath());
+      }
+    }
     long t0 = System.nanoTime();
     OnboardDevicesResponse r = withKey(OnboardingServiceGrpc.newBlockingStub(stack.platformChannel), key)
         .withDeadlineAfter(30, TimeUnit.MINUTES).withMaxInboundMessageSize(64 << 20).onboardDevices(OnboardDevicesRequest.newBuilder()
@@ -112,8 +140,34 @@ class PlatformBenchmarkIT {
       cpu[i] = cpuSeconds(pids[i]) - cpuBefore[i];
     }
     double machineBusy = machineBusySeconds() - machineBefore;
+    if (JFR_DIR != null) {
+      for (long pid : pids) {
+        jcmd(pid, "JFR.stop", "name=bench");
+      }
+    }
+    if (ONBOARDING_ONLY) {
+      System.out.printf("%nraw back ends: %.1f s (resolver %.1f s, device-hub %.1f s); CPU s: Cassandra %.1f,"
+          + " device-hub %.1f, resolver-node %.1f; Cassandra during them:%n%s", rawMs / 1000, rawResolverMs / 1000,
+          rawHubMs / 1000, rawCpu[0], rawCpu[1], rawCpu[2], rawWork);
+      System.out.printf("OnboardDevices of %,d machines: %.1f s, load %s; CPU s: Cassandra %.1f, device-hub %.1f,"
+          + " resolver-node %.1f, platform-api %.1f, machine %.1f; Cassandra during it:%n%s", MACHINES,
+          onboardMs / 1000, BenchmarkReport.loadAverage(), cpu[0], cpu[1], cpu[2], cpu[3], machineBusy,
+          activity.since());
+      for (int i = 0; i < pids.length; i++) {
+        Map<String, Double> after = threadCpuSeconds(pids[i]);
+        Map<String, Double> before = threadsBefore.get(i);
+        StringBuilder t = new StringBuilder("CPU s by thread, " + names[i] + ":");
+        after.entrySet().stream().map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0.0)))
+            .filter(e -> e.getValue() >= 0.05).sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))
+            .forEach(e -> t.append(String.format(" %s %.2f;", e.getKey(), e.getValue())));
+        System.out.println(t);
+      }
+    }
     assertThat(r.getOnboardedCount()).as(r.getResultsList().stream().filter(x -> x.getStatus().getCode() != 0)
         .findFirst().map(Object::toString).orElse("")).isEqualTo(MACHINES);
+    if (ONBOARDING_ONLY) {
+      return;
+    }
     md.append(String.format("| OnboardDevices, %,d machines, one call (target < 10 s) | %.1f s | %.1f s (resolver"
         + " BatchRegisterIdentifiers %.1f s, then device-hub BatchCreateDevices %.1f s, 4 batches of 1000 in flight,"
         + " called directly) | %.2f |%n",
@@ -228,6 +282,75 @@ class PlatformBenchmarkIT {
     BenchmarkReport.writeSection("platform-api", "platform-api: onboarding, history, live stream",
         "mvn -B -pl it-tests verify -Dit.test=PlatformBenchmarkIT -Diiot.bench=platform -Dtest=none"
             + " -Dsurefire.failIfNoSpecifiedTests=false", md.toString());
+  }
+
+  private static void jcmd(long pid, String... args) {
+    List<String> cmd = new ArrayList<>(List.of("jcmd", Long.toString(pid)));
+    cmd.addAll(List.of(args));
+    try {
+      new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
+          .waitFor(60, TimeUnit.SECONDS);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * What the node has done so far, from its own metrics (system_views): local writes and reads per table (a Paxos
+   * round shows as reads and writes of system.paxos), completed tasks per thread pool.
+   */
+  private record NodeActivity(Map<String, Long> counts) {
+    static NodeActivity now() {
+      Map<String, Long> c = new java.util.TreeMap<>();
+      try (CqlSession s = EmbeddedCassandraExtension.session()) {
+        for (String view : List.of("local_write_latency", "local_read_latency")) {
+          for (Row r : s.execute("SELECT keyspace_name, table_name, count FROM system_views." + view)) {
+            c.put(view.replace("_latency", "") + " " + r.getString(0) + "." + r.getString(1), r.getLong(2));
+          }
+        }
+        for (Row r : s.execute("SELECT name, completed_tasks FROM system_views.thread_pools")) {
+          c.put("tasks " + r.getString(0), r.getLong(1));
+        }
+      }
+      return new NodeActivity(c);
+    }
+
+    String since() {
+      Map<String, Long> later = now().counts();
+      StringBuilder out = new StringBuilder();
+      later.forEach((k, v) -> {
+        long d = v - counts.getOrDefault(k, 0L);
+        if (d != 0) {
+          out.append(String.format("  %-60s %,10d%n", k, d));
+        }
+      });
+      return out.toString();
+    }
+  }
+
+  /**
+   * CPU seconds (user + system) of a process's threads so far, summed by thread name with digits dropped (pools), from
+   * /proc/{pid}/task; threads that ended are missing.
+   */
+  static Map<String, Double> threadCpuSeconds(long pid) {
+    Map<String, Double> out = new java.util.TreeMap<>();
+    try (var tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc/" + pid + "/task"))) {
+      for (java.nio.file.Path t : tasks.toList()) {
+        try {
+          String stat = java.nio.file.Files.readString(t.resolve("stat"));
+          String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("\\d+", "N");
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          out.merge(name, (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0, Double::sum);
+        } catch (java.io.IOException | RuntimeException e) {
+          // the thread ended
+        }
+      }
+    } catch (java.io.IOException e) {
+      // the process ended
+    }
+    return out;
   }
 
   /** CPU seconds (user + system) a process has used so far: /proc/{pid}/stat, in clock ticks of 1/100 s. */
