@@ -12,7 +12,8 @@ import java.util.Optional;
 public record HandleSettings(String host, int port, byte[] advertisedAddress, String prefix, Path dataDir,
     Path serverKeyFile, Optional<String> adminSecret, boolean udpAdmin, Duration tcpIdleTimeout,
     Duration challengeTimeout, Duration sessionTimeout, int maxSessions, int maxInFlight, int cacheSize,
-    Duration cacheMaxAge, boolean httpInsecureAuth, int udpSockets, int udpReceiveBuffer) {
+    Duration cacheMaxAge, boolean httpInsecureAuth, int udpSockets, int udpReceiveBuffer,
+    int tcpEventLoops) {
 
   public static HandleSettings from(ServiceConfig c) {
     String advertised = c.string("handle.advertised-address").trim();
@@ -36,10 +37,13 @@ public record HandleSettings(String host, int port, byte[] advertisedAddress, St
         c.integer("handle.max-sessions", 1, 10_000_000), c.integer("handle.max-in-flight", 1, 10_000_000),
         c.integer("handle.cache.size", 0, 100_000_000), c.duration("handle.cache.max-age"),
         c.bool("handle.http-insecure-auth"), udpSockets(c.integer("handle.udp-sockets", 0, 256)),
-        c.integer("handle.udp-receive-buffer", 0, 1 << 30));
+        c.integer("handle.udp-receive-buffer", 0, 1 << 30),
+        udpSockets(c.integer("handle.tcp-event-loops", 0, 256)));
   }
 
-  /** 0 = one UDP socket per core (at least 2: one loop stalling must not stall every client). */
+  /**
+   * 0 = one UDP socket (or TCP event loop) per core, at least 2: one loop stalling must not stall every client.
+   */
   private static int udpSockets(int configured) {
     return configured > 0 ? configured : Math.max(2, Runtime.getRuntime().availableProcessors());
   }

@@ -79,7 +79,7 @@ public final class ResolverNodeModule implements ServiceModule {
       https = new HttpsApiServer(vertx, HttpsApiServer.Settings.from(context.config()));
       Future<Void> httpsListening = https.start(jsonApi);
       udp = new HandleUdpServer(vertx, processor, settings.udpSockets(), settings.udpReceiveBuffer());
-      tcp = new HandleTcpServer(vertx, processor, settings.tcpIdleTimeout());
+      tcp = new HandleTcpServer(vertx, processor, settings.tcpIdleTimeout(), settings.tcpEventLoops());
       api = ResolverGrpcApi.start(context, settings, store, processor,
           () -> hierarchy == null ? null : hierarchy.referralPoint());
       return io.iiot.resolver.hierarchy.transport.NodeHierarchy.attach(vertx, hierarchySettings, store, processor,

@@ -144,8 +144,10 @@ class ResolverBenchmarkIT {
         udpSockets > 0 ? udpSockets : Math.max(2, Runtime.getRuntime().availableProcessors()),
         Integer.parseInt(defaults.string("handle.udp-receive-buffer")));
     int udpEchoPort = udpEcho.port();
-    NetServer tcpEcho = vertx.createNetServer().connectHandler(s -> s.handler(s::write));
-    int tcpEchoPort = tcpEcho.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get().actualPort();
+    int tcpLoops = Integer.parseInt(defaults.string("handle.tcp-event-loops"));
+    List<NetServer> tcpEcho = tcpEcho(vertx, "127.0.0.1",
+        tcpLoops > 0 ? tcpLoops : Math.max(2, Runtime.getRuntime().availableProcessors()));
+    int tcpEchoPort = tcpEcho.get(0).actualPort();
 
     byte[][] udpReqs = new byte[HANDLES][];
     byte[][] tcpReqs = new byte[HANDLES][];
@@ -206,7 +208,9 @@ class ResolverBenchmarkIT {
         + "the request bytes: UDP with resolver-node's socket arrangement (").append(udpEcho.sockets())
         .append(" Netty channels on Vert.x "
         + "event loops sharing the port, the same receive buffer, answers to the sender's address, one flush per "
-        + "read batch: `UdpEchoServer`), TCP a Vert.x NetServer. The generator allocates almost nothing per "
+        + "read batch: `UdpEchoServer`), TCP ").append(tcpEcho.size()).append(" Vert.x NetServers sharing the port, "
+        + "each listening from its own event loop, as resolver-node's (`handle.tcp-event-loops` = ")
+        .append(defaults.string("handle.tcp-event-loops")).append(": connections spread over that many loops). The generator allocates almost nothing per "
         + "request (its garbage would bring young-GC pauses to the servers in the same JVM). ")
         .append(String.format(Locale.ROOT, "%.0f", WARMUP))
         .append(" s warm-up, ").append(String.format(Locale.ROOT, "%.0f", MEASURE)).append(" s measured per row, "
@@ -244,7 +248,9 @@ class ResolverBenchmarkIT {
     }
     r.values().forEach(res -> assertThat(res.answers()).isPositive());
     udpEcho.close();
-    tcpEcho.close();
+    for (NetServer s : tcpEcho) {
+      s.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
     for (Node n : new Node[] {hot, cold}) {
       n.module().stop().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
       n.ops().close();
@@ -332,6 +338,24 @@ class ResolverBenchmarkIT {
       hs.add(hot.run());
     }
     return new Rounds(es, hs, loads.toString());
+  }
+
+  /**
+   * The TCP baseline: bare Vert.x NetServers that write back what they read, with resolver-node's arrangement
+   * ({@code HandleTcpServer}): {@code loops} servers sharing one port, each listening from its own event-loop
+   * context, so that Vert.x spreads the connections over that many loops as it does the server's.
+   */
+  static List<NetServer> tcpEcho(Vertx vertx, String host, int loops) throws Exception {
+    List<NetServer> servers = new java.util.ArrayList<>();
+    int at = EmbeddedCassandraExtension.freePort(); // Vert.x shares a positive port, never port 0
+    for (int i = 0; i < loops; i++) {
+      io.vertx.core.impl.ContextInternal context = ((io.vertx.core.impl.VertxInternal) vertx).createEventLoopContext();
+      java.util.concurrent.CompletableFuture<NetServer> listening = new java.util.concurrent.CompletableFuture<>();
+      context.runOnContext(v -> vertx.createNetServer().connectHandler(s -> s.handler(s::write)).listen(at, host)
+          .onSuccess(listening::complete).onFailure(listening::completeExceptionally));
+      servers.add(listening.get(10, TimeUnit.SECONDS));
+    }
+    return servers;
   }
 
   static String rmemMax() {

@@ -1,14 +1,18 @@
 package io.iiot.resolver.transport.handle;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.impl.ContextInternal;
+import io.vertx.core.impl.VertxInternal;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
-import io.vertx.core.parsetools.RecordParser;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -16,101 +20,216 @@ import java.util.concurrent.TimeUnit;
  * The Handle protocol over TCP (reference §1.8): envelope, then the whole message; one request per connection unless
  * the request sets KA. Connections idle (no byte read or written) for the configured timeout are closed, which also
  * ends half-open ones. Requests on one connection are answered in order, one at a time.
+ *
+ * <p>Thread model: {@code eventLoops} Vert.x servers share the port, each listening from its own event loop's
+ * context, and Vert.x hands accepted connections to them in turn; a connection stays on its loop. One loop for every
+ * connection (a single NetServer) stalled them all whenever that one thread was descheduled or paused, as the UDP
+ * server's single socket did; with the load of the other loops' connections carried on, only its share waits.
  */
 public final class HandleTcpServer {
-  private final Vertx vertx;
+  private final VertxInternal vertx;
   private final HandleRequestProcessor processor;
   private final Duration idleTimeout;
-  private NetServer server;
+  private final int eventLoops;
+  private final List<NetServer> servers = new ArrayList<>();
+  private volatile int port = -1;
 
-  public HandleTcpServer(Vertx vertx, HandleRequestProcessor processor, Duration idleTimeout) {
-    this.vertx = vertx;
+  /** @param eventLoops servers sharing the port, each on its own event loop (at least 1) */
+  public HandleTcpServer(Vertx vertx, HandleRequestProcessor processor, Duration idleTimeout, int eventLoops) {
+    this.vertx = (VertxInternal) vertx;
     this.processor = processor;
     this.idleTimeout = idleTimeout;
+    this.eventLoops = Math.max(1, eventLoops);
   }
 
-  public Future<NetServer> listen(String host, int port) {
-    server = vertx.createNetServer(new NetServerOptions()
-        .setHost(host).setPort(port).setTcpNoDelay(true)
-        .setIdleTimeout((int) Math.max(1, idleTimeout.toMillis())).setIdleTimeoutUnit(TimeUnit.MILLISECONDS));
-    server.connectHandler(this::onConnection);
-    return server.listen();
+  /** Distinct negative ports: each server's own "random port shared by its listeners" (port 0 given). */
+  private static final java.util.concurrent.atomic.AtomicInteger RANDOM_PORT_IDS =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  /**
+   * Listens on {@code port}; 0 = a random port. Vert.x shares a port among the servers of one Vert.x instance that
+   * listen on the same positive port, or on the same negative one (a random port picked once); port 0 it never
+   * shares, so port 0 becomes a negative port of this server's own.
+   */
+  public Future<Void> listen(String host, int port) {
+    int at = port != 0 ? port : -1 - (RANDOM_PORT_IDS.getAndIncrement() & 0xFFFF);
+    Future<Void> f = listenOn(host, at);
+    for (int i = 1; i < eventLoops; i++) {
+      f = f.compose(x -> listenOn(host, at));
+    }
+    return f;
+  }
+
+  /** One server, created and listening on a new event-loop context: its connections run on that context's loop. */
+  private Future<Void> listenOn(String host, int at) {
+    ContextInternal context = vertx.createEventLoopContext();
+    Promise<Void> done = context.promise();
+    context.runOnContext(v -> {
+      NetServer server = vertx.createNetServer(new NetServerOptions()
+          .setHost(host).setPort(at).setTcpNoDelay(true)
+          .setIdleTimeout((int) Math.max(1, idleTimeout.toMillis())).setIdleTimeoutUnit(TimeUnit.MILLISECONDS));
+      server.connectHandler(this::onConnection);
+      server.listen().onComplete(ar -> {
+        if (ar.succeeded()) {
+          synchronized (servers) {
+            servers.add(server);
+          }
+          port = server.actualPort();
+          done.complete();
+        } else {
+          done.fail(ar.cause());
+        }
+      });
+    });
+    return done.future();
   }
 
   public int port() {
-    return server.actualPort();
+    return port;
   }
 
   /** Per-connection state: answers leave in request order; at most {@link #MAX_PIPELINED} requests in progress. */
   private static final int MAX_PIPELINED = 16;
 
   private void onConnection(NetSocket socket) {
-    RecordParser parser = RecordParser.newFixed(Limits.ENVELOPE_SIZE);
-    Envelope[] current = new Envelope[1];
     java.util.concurrent.atomic.AtomicInteger inProgress = new java.util.concurrent.atomic.AtomicInteger();
-    boolean[] closing = new boolean[1];
     @SuppressWarnings("unchecked")
     Future<Void>[] tail = new Future[] {Future.succeededFuture()};
-    parser.handler(buf -> {
-      if (closing[0]) {
-        return;
+    Frames frames = new Frames() {
+      @Override
+      void badEnvelope() {
+        socket.close();
       }
-      if (current[0] == null) {
-        Envelope env;
+
+      @Override
+      void tooShort(Envelope env) {
+        enqueue(socket, tail, Future.succeededFuture(List.of(processor.protocolError(env, "message too short"))),
+            false);
+      }
+
+      @Override
+      boolean message(Envelope env, byte[] message) {
+        Message m;
         try {
-          env = Envelope.decode(buf.getBytes(), 0);
+          m = processor.decode(env, message);
         } catch (HandleCodecException e) {
-          closing[0] = true;
-          socket.close();
-          return;
+          enqueue(socket, tail, Future.succeededFuture(List.of(processor.undecodable(env, e))), false);
+          return false;
         }
-        if (env.messageLength() < Limits.HEADER_SIZE) {
-          closing[0] = true;
-          enqueue(socket, tail, Future.succeededFuture(List.of(processor.protocolError(env, "message too short"))),
-              false);
-          return;
+        boolean keepAlive = m.flag(ResponseCodes.FLAG_KA);
+        Future<List<HandleRequestProcessor.Encoded>> answer = processor.process(m, false);
+        if (answer.succeeded() && tail[0].isComplete()) {
+          // answered at once and nothing earlier still pending: write now, in order, without a future chain
+          Buffer b = wire(answer.result());
+          if (keepAlive) {
+            socket.write(b, null);
+          } else {
+            tail[0] = socket.end(b);
+          }
+          return keepAlive;
         }
-        current[0] = env;
-        parser.fixedSizeMode(env.messageLength());
-        return;
-      }
-      Envelope env = current[0];
-      current[0] = null;
-      parser.fixedSizeMode(Limits.ENVELOPE_SIZE);
-      Message m;
-      try {
-        m = processor.decode(env, buf.getBytes());
-      } catch (HandleCodecException e) {
-        closing[0] = true;
-        enqueue(socket, tail, Future.succeededFuture(List.of(processor.undecodable(env, e))), false);
-        return;
-      }
-      boolean keepAlive = m.flag(ResponseCodes.FLAG_KA);
-      if (!keepAlive) {
-        closing[0] = true;
-      }
-      Future<List<HandleRequestProcessor.Encoded>> answer = processor.process(m, false);
-      if (answer.succeeded() && tail[0].isComplete()) {
-        // answered at once and nothing earlier still pending: write now, in order, without a future chain
-        Buffer b = wire(answer.result());
-        if (keepAlive) {
-          socket.write(b, null);
-        } else {
-          tail[0] = socket.end(b);
+        if (inProgress.incrementAndGet() >= MAX_PIPELINED) {
+          socket.pause();
         }
-        return;
+        enqueue(socket, tail, answer.andThen(x -> {
+          if (inProgress.getAndDecrement() == MAX_PIPELINED) {
+            socket.resume();
+          }
+        }), keepAlive);
+        return keepAlive;
       }
-      if (inProgress.incrementAndGet() >= MAX_PIPELINED) {
-        socket.pause();
-      }
-      enqueue(socket, tail, answer.andThen(x -> {
-        if (inProgress.getAndDecrement() == MAX_PIPELINED) {
-          socket.resume();
-        }
-      }), keepAlive);
-    });
-    socket.handler(parser);
+    };
+    socket.handler(frames);
+    socket.closeHandler(v -> frames.release());
     socket.exceptionHandler(err -> socket.close());
+  }
+
+  /**
+   * Cuts a connection's byte stream into envelope + message, copying each message once out of the bytes read
+   * (Vert.x's RecordParser copied every record three times: into its own buffer, into a record buffer, into an
+   * array). Bytes of an incomplete frame wait in a buffer of their own, at most one frame's worth (the envelope's
+   * length was checked against {@link Limits#MAX_MESSAGE_LENGTH} first). Once a frame ends the connection (no KA, a
+   * bad envelope or message), later bytes are ignored.
+   */
+  abstract static class Frames implements io.vertx.core.Handler<Buffer> {
+    private final byte[] envelope = new byte[Limits.ENVELOPE_SIZE];
+    private Envelope current;
+    private ByteBuf partial;
+    private boolean closing;
+
+    /** The envelope could not be decoded: close. */
+    abstract void badEnvelope();
+
+    /** The envelope announces a message shorter than a header: answer with a protocol error and close. */
+    abstract void tooShort(Envelope env);
+
+    /** A whole message arrived; returns whether the connection stays open for more. */
+    abstract boolean message(Envelope env, byte[] message);
+
+    @Override
+    public void handle(Buffer data) {
+      if (closing) {
+        return;
+      }
+      ByteBuf in = data.getByteBuf();
+      if (partial != null) {
+        partial.writeBytes(in);
+        in = partial;
+      }
+      while (!closing) {
+        if (current == null) {
+          if (in.readableBytes() < Limits.ENVELOPE_SIZE) {
+            break;
+          }
+          in.readBytes(envelope);
+          Envelope env;
+          try {
+            env = Envelope.decode(envelope, 0);
+          } catch (HandleCodecException e) {
+            closing = true;
+            badEnvelope();
+            break;
+          }
+          if (env.messageLength() < Limits.HEADER_SIZE) {
+            closing = true;
+            tooShort(env);
+            break;
+          }
+          current = env;
+        }
+        if (in.readableBytes() < current.messageLength()) {
+          break;
+        }
+        byte[] message = new byte[current.messageLength()];
+        in.readBytes(message);
+        Envelope env = current;
+        current = null;
+        closing = !message(env, message);
+      }
+      keepRest(in);
+    }
+
+    /** Keeps the unread bytes of {@code in} (an incomplete frame) for the next read. */
+    private void keepRest(ByteBuf in) {
+      if (closing || !in.isReadable()) {
+        release();
+        return;
+      }
+      if (in != partial) {
+        partial = Unpooled.buffer(Math.max(in.readableBytes(), Limits.ENVELOPE_SIZE + (current == null ? 0
+            : current.messageLength())));
+        partial.writeBytes(in);
+      } else {
+        partial.discardReadBytes();
+      }
+    }
+
+    void release() {
+      if (partial != null) {
+        partial.release();
+        partial = null;
+      }
+    }
   }
 
   /** Writes {@code answer} after every earlier answer of the connection; ends the connection unless keep-alive. */
@@ -135,6 +254,11 @@ public final class HandleTcpServer {
   }
 
   public Future<Void> close() {
-    return server == null ? Future.succeededFuture() : server.close();
+    List<Future<Void>> closing = new ArrayList<>();
+    synchronized (servers) {
+      servers.forEach(s -> closing.add(s.close()));
+      servers.clear();
+    }
+    return Future.all(closing).mapEmpty();
   }
 }
