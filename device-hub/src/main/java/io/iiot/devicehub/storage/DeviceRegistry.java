@@ -10,6 +10,7 @@ import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.Statement;
+import io.iiot.base.cassandra.IdempotentRetry;
 import io.iiot.base.cassandra.ReplicaBatches;
 import io.iiot.devicehub.domain.Device;
 import io.iiot.devicehub.domain.MetricSpec;
@@ -297,9 +298,13 @@ public final class DeviceRegistry {
     }).exceptionallyCompose(e -> {
       Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
           ? e.getCause() : e;
+      // A Paxos round of a busy node may also time out in its read phase (a read timeout at SERIAL): as unknown as a
+      // CAS write timeout, and resolved the same way (rows with this call's claim id are its own).
       boolean unknown = cause instanceof com.datastax.oss.driver.api.core.servererrors.CASWriteUnknownException
           || cause instanceof com.datastax.oss.driver.api.core.servererrors.WriteTimeoutException t
-          && t.getWriteType() == com.datastax.oss.driver.api.core.servererrors.WriteType.CAS;
+          && t.getWriteType() == com.datastax.oss.driver.api.core.servererrors.WriteType.CAS
+          || cause instanceof com.datastax.oss.driver.api.core.servererrors.ReadTimeoutException r
+          && r.getConsistencyLevel().isSerial();
       if (attempts > 1 && unknown) {
         return claimOnce(statement, claimId, attempts - 1);
       }
@@ -362,7 +367,7 @@ public final class DeviceRegistry {
 
   /**
    * Writes devices of one tenant whose ids this caller has claimed (plain writes, one unlogged batch per
-   * {@value #DEVICES_PER_WRITE} rows of the tenant's partition), all at once.
+   * {@value #DEVICES_PER_WRITE} rows of the tenant's partition), all at once, each sent once more after a timeout.
    */
   public CompletionStage<Void> putDevices(List<Device> devices) {
     List<CompletableFuture<Void>> sent = new ArrayList<>();
@@ -372,7 +377,7 @@ public final class DeviceRegistry {
         b.addStatement(insertDevice.bind(d.tenant(), d.deviceId(), d.profileId(), d.enabled(), d.via(),
             d.createdAt()));
       }
-      sent.add(exec(b.build()).toCompletableFuture());
+      sent.add(execIdempotent(b.build()).toCompletableFuture());
     }
     return CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new));
   }
@@ -395,7 +400,8 @@ public final class DeviceRegistry {
    * devices go in few requests: unlogged batches of partitions on the same replicas ({@link ReplicaBatches}, at most
    * {@value #CREDENTIAL_DEVICES_PER_WRITE} devices' worth each), all sent at once; a certificate with its fingerprint
    * in a logged batch of its own. Writes are idempotent. Only the holder of the devices' and auth ids' claims may call
-   * this: credentials of a device that lost its claims would overwrite the winner's.
+   * this: credentials of a device that lost its claims would overwrite the winner's. Each request is sent once more
+   * after a timeout ({@link IdempotentRetry}).
    */
   public CompletionStage<Void> putCredentials(String tenant, Map<String, List<NewCredential>> byDevice) {
     List<List<BatchableStatement<?>>> partitions = new ArrayList<>();
@@ -428,9 +434,9 @@ public final class DeviceRegistry {
     int perBatch = Math.max(1, CREDENTIAL_DEVICES_PER_WRITE * partitions.size() / Math.max(1, byDevice.size()));
     writes.addAll(ReplicaBatches.of(session, keyspace, partitions, perBatch, CREDENTIAL_BATCH_BYTES));
     if (writes.size() == 1) {
-      return exec(writes.get(0));
+      return execIdempotent(writes.get(0));
     }
-    CompletableFuture<?>[] sent = writes.stream().map(w -> exec(w).toCompletableFuture())
+    CompletableFuture<?>[] sent = writes.stream().map(w -> execIdempotent(w).toCompletableFuture())
         .toArray(CompletableFuture[]::new);
     return CompletableFuture.allOf(sent);
   }
@@ -529,7 +535,8 @@ public final class DeviceRegistry {
     List<CompletableFuture<Set<String>>> reads = new ArrayList<>();
     for (int from = 0; from < all.size(); from += IDS_PER_READ) {
       List<String> some = all.subList(from, Math.min(all.size(), from + IDS_PER_READ));
-      reads.add(session.executeAsync(select.bind(tenant, List.copyOf(some))).thenApply(rs -> {
+      BoundStatement read = select.bind(tenant, List.copyOf(some)).setIdempotent(true);
+      reads.add(IdempotentRetry.once(() -> session.executeAsync(read)).thenApply(rs -> {
         Set<String> found = new HashSet<>();
         for (Row r : rs.currentPage()) {
           found.add(r.getString(column));
@@ -585,6 +592,16 @@ public final class DeviceRegistry {
 
   /** A stored credential: the device it authenticates and its secret (hash) or key. */
   public record Credential(String deviceId, String secret, byte[] key) {}
+
+  /**
+   * A write whose repetition writes the same rows (plain inserts and deletes): sent once more after a timeout
+   * ({@link IdempotentRetry}), so that one slow moment of a busy node does not fail, and roll back, a whole batch of
+   * creations.
+   */
+  private CompletionStage<Void> execIdempotent(Statement<?> s) {
+    Statement<?> idempotent = s.setIdempotent(true);
+    return IdempotentRetry.once(() -> session.executeAsync(idempotent)).thenApply(rs -> (Void) null);
+  }
 
   private CompletionStage<Void> exec(Statement<?> s) {
     return session.executeAsync(s).thenApply(rs -> (Void) null);

@@ -10,6 +10,7 @@ import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.data.TupleValue;
 import com.datastax.oss.driver.api.core.type.DataTypes;
 import com.datastax.oss.driver.api.core.type.TupleType;
+import io.iiot.base.cassandra.IdempotentRetry;
 import io.iiot.base.cassandra.ReplicaBatches;
 import io.iiot.resolver.domain.HandleRecord;
 import io.iiot.resolver.domain.HandleValue;
@@ -263,7 +264,7 @@ public final class HandleStore {
    */
   public Future<java.util.Set<String>> existing(Collection<String> handles) {
     List<String> keys = handles.stream().map(Handles::fold).distinct().toList();
-    return Future.fromCompletionStage(session.executeAsync(existing.bind(keys)))
+    return Future.fromCompletionStage(IdempotentRetry.once(() -> session.executeAsync(existing.bind(keys))))
         .compose(rs -> existingPages(rs, new java.util.HashSet<>()));
   }
 
@@ -287,7 +288,8 @@ public final class HandleStore {
    * partitions of up to {@value #IMPORT_HANDLES_PER_WRITE} handles on the same replicas in one unlogged batch
    * ({@link ReplicaBatches}: one request for many partitions instead of one each), all sent at once; then the
    * prefix-index rows of those under {@code prefix} in one unlogged batch (one partition), so the index never lists a
-   * handle before it exists. Idempotent; no existence check.
+   * handle before it exists. Idempotent; no existence check. Each request is sent once more after a timeout
+   * ({@link IdempotentRetry}), so one slow moment of the node does not fail a whole chunk of a bulk registration.
    */
   public Future<Void> importHandles(String prefix, java.util.Map<String, List<HandleValue>> byHandle) {
     List<List<com.datastax.oss.driver.api.core.cql.BatchableStatement<?>>> partitions = new ArrayList<>();
@@ -303,7 +305,7 @@ public final class HandleStore {
     List<Future<?>> writes = new ArrayList<>();
     for (BatchStatement batch : ReplicaBatches.of(session, keyspace, partitions, IMPORT_HANDLES_PER_WRITE,
         IMPORT_BATCH_BYTES)) {
-      writes.add(exec(batch));
+      writes.add(execIdempotent(batch));
     }
     return Future.all(writes).compose(x -> {
       if (byHandle.isEmpty()) {
@@ -313,7 +315,7 @@ public final class HandleStore {
       for (String h : byHandle.keySet()) {
         idx.addStatement(insertPrefix.bind(Handles.fold(prefix), Handles.fold(h), h));
       }
-      return exec(idx.build()).<Void>mapEmpty();
+      return execIdempotent(idx.build()).<Void>mapEmpty();
     }).andThen(x -> byHandle.keySet().forEach(h -> invalidate(Handles.fold(h))));
   }
 
@@ -359,6 +361,12 @@ public final class HandleStore {
       return Future.fromCompletionStage(rs.fetchNextPage()).compose(next -> listPages(next, out));
     }
     return Future.succeededFuture(out);
+  }
+
+  /** A write whose repetition writes the same rows: sent once more after a timeout. */
+  private Future<AsyncResultSet> execIdempotent(com.datastax.oss.driver.api.core.cql.Statement<?> st) {
+    com.datastax.oss.driver.api.core.cql.Statement<?> idempotent = st.setIdempotent(true);
+    return Future.fromCompletionStage(IdempotentRetry.once(() -> session.executeAsync(idempotent)));
   }
 
   private Future<AsyncResultSet> exec(com.datastax.oss.driver.api.core.cql.Statement<?> st) {
