@@ -141,15 +141,20 @@ public final class DeviceIngestBenchmark {
       DeviceRegistry devices = new DeviceRegistry(session, KEYSPACE);
       for (String tenant : List.of("mqtt-warm", "coap-warm")) {
         provision(devices, tenant, one);
+        provision(devices, tenant + "-snap", snapshot);
       }
 
-      // Warm-up of both JVMs' code paths (not reported).
+      // Warm-up of both JVMs' code paths with both shapes (not reported): otherwise the first pass of the snapshot
+      // shape shares the cores with the JIT compiling its paths (C2 took about a third of a core in the CoAP pass).
       rawSingle(session, insert, "warm", base, MESSAGES / 4, 256);
       rawBatched(session, insert, one, "warm", base, MESSAGES / 4, 20, 64);
+      rawBatched(session, insert, snapshot, "warm-snap", base, SNAPSHOT_MESSAGES / 4, snapshot.rowsPerMessage(), 256);
       if (!COAP_ONLY) {
         mqtt(mqttPort, "mqtt-warm", one, base, MESSAGES / 4, 4);
+        mqtt(mqttPort, "mqtt-warm-snap", snapshot, base, SNAPSHOT_MESSAGES / 4, 4);
       }
       coap(coapPort, "coap-warm", one, base, MESSAGES / 4);
+      coap(coapPort, "coap-warm-snap", snapshot, base, SNAPSHOT_MESSAGES / 4);
 
       List<String> sections = new ArrayList<>();
       for (TelemetryShape shape : List.of(snapshot, one)) {
@@ -214,13 +219,14 @@ public final class DeviceIngestBenchmark {
     double baseline = Math.max(single, Math.max(batch20, batchLarge));
     // What a raw writer gets from the same messages without reordering them: each message's rows as they arrive
     // (one per-partition batch per message; single rows when a message carries one metric).
+    long jit0 = jitMillis();
     long cpu0 = cpuNanos();
     double arrival = shape.rowsPerMessage() == 1 ? single
         : rawBatched(session, insert, shape, key + "-raw-arrival", base, messages, shape.rowsPerMessage(), 256);
     // The single-row pass writes only its first rows; its CPU is then not per message of the whole run.
     double arrivalCpu = shape.rowsPerMessage() == 1 ? Double.NaN : perMessage(cpuNanos() - cpu0, messages);
-    System.out.printf("%s: raw single %.0f rows/s, batches of 20 %.0f rows/s, of %d %.0f rows/s%n", shape.name(),
-        single, batch20, large, batchLarge);
+    System.out.printf("%s: raw single %.0f rows/s, batches of 20 %.0f rows/s, of %d %.0f rows/s; arrival order"
+        + " %.0f rows/s (JIT %d ms)%n", shape.name(), single, batch20, large, batchLarge, arrival, jitMillis() - jit0);
     if (COAP_ONLY) {
       return coapOnly(session, registry, coapPort, shape, key, messages, base, rows, baseline, arrival, arrivalCpu,
           loadRaw);
@@ -311,9 +317,11 @@ public final class DeviceIngestBenchmark {
         .tags("queue", "coap").timer();
     long writes0 = writes.count();
     double writeNanos0 = writes.totalTime(TimeUnit.NANOSECONDS);
+    long jit = jitMillis();
     long cpu = cpuNanos();
     Result coap = coap(coapPort, key + "-coap", shape, base, messages);
     double coapCpu = perMessage(cpuNanos() - cpu, messages);
+    jit = jitMillis() - jit;
     String coapBatch = rowsPerRequest(before, batches(registry));
     double writeMs = (writes.totalTime(TimeUnit.NANOSECONDS) - writeNanos0) / 1e6 / Math.max(1, writes.count() - writes0);
     long stored = count(session, key + "-coap", base, messages);
@@ -323,9 +331,9 @@ public final class DeviceIngestBenchmark {
     int m = shape.rowsPerMessage();
     return String.format(java.util.Locale.ROOT, "%s: baseline %,.0f rows/s, arrival order %,.0f rows/s (JVM CPU %.0f"
         + " µs/message, load %s); CoAP CON %,.0f msg/s = %,.0f rows/s: %.2f× baseline, %.2f× arrival order, p50 %.1f"
-        + " / p99 %.1f ms, %s rows per request (mean write %.1f ms), JVM CPU %.0f µs/message, load %s; device-hub: %s", shape.name(),
+        + " / p99 %.1f ms, %s rows per request (mean write %.1f ms), JVM CPU %.0f µs/message (JIT %d ms), load %s; device-hub: %s", shape.name(),
         baseline, arrival, arrivalCpu, loadRaw, coap.rate(), coap.rate() * m, coap.rate() * m / baseline,
-        coap.rate() * m / arrival, coap.p50(), coap.p99(), coapBatch, writeMs, coapCpu, loadCoap, outcomes(registry));
+        coap.rate() * m / arrival, coap.p50(), coap.p99(), coapBatch, writeMs, coapCpu, jit, loadCoap, outcomes(registry));
   }
 
   /**
@@ -336,6 +344,11 @@ public final class DeviceIngestBenchmark {
   private static long cpuNanos() {
     return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
         .getOperatingSystemMXBean()).getProcessCpuTime();
+  }
+
+  /** Time the JIT compilers spent so far (diagnostics: a pass that compiles shares the cores with the compiler). */
+  private static long jitMillis() {
+    return java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
   }
 
   private static double perMessage(long cpuNanos, int messages) {
