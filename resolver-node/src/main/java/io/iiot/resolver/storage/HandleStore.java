@@ -47,6 +47,7 @@ public final class HandleStore {
   private final String keyspace;
   private final PreparedStatement select;
   private final PreparedStatement insertValue;
+  private final PreparedStatement insertValueAndSpelling;
   private final PreparedStatement insertSpellingIfAbsent;
   private final PreparedStatement insertSpelling;
   private final PreparedStatement deleteValue;
@@ -75,6 +76,8 @@ public final class HandleStore {
         + "admin_write, pub_read, pub_write FROM " + ks + "handles WHERE handle = ?"));
     insertValue = session.prepare("INSERT INTO " + ks + "handles (handle, idx, type, data, ttl_type, ttl, ts, refs, "
         + "admin_read, admin_write, pub_read, pub_write) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+    insertValueAndSpelling = session.prepare("INSERT INTO " + ks + "handles (handle, spelling, idx, type, data,"
+        + " ttl_type, ttl, ts, refs, admin_read, admin_write, pub_read, pub_write) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
     insertSpellingIfAbsent = session.prepare(
         "INSERT INTO " + ks + "handles (handle, spelling) VALUES (?, ?) IF NOT EXISTS");
     insertSpelling = session.prepare("INSERT INTO " + ks + "handles (handle, spelling) VALUES (?, ?)");
@@ -216,6 +219,53 @@ public final class HandleStore {
   }
 
   /**
+   * The partition of a new handle, as few statements and cells as reads give back the same record: the spelling goes
+   * with the first value, and columns at their default are left out (unset: no cell; {@link #toValue} reads a missing
+   * permission as false, a missing TTL type as 0 and missing references as none) instead of being written as false,
+   * 0 and an empty list (for a non-frozen list that is a collection tombstone in every row). A bulk registration of
+   * 10,000 identifiers of six values each writes some 20,000 fewer cells and 10,000 fewer statements. Only for a
+   * handle found absent: on a value already at the same index, the columns left out would keep that value's.
+   */
+  private List<com.datastax.oss.driver.api.core.cql.BatchableStatement<?>> newHandleRows(String key, String spelling,
+      List<HandleValue> values) {
+    List<com.datastax.oss.driver.api.core.cql.BatchableStatement<?>> rows = new ArrayList<>(Math.max(1, values.size()));
+    if (values.isEmpty()) {
+      rows.add(insertSpelling.bind(key, spelling));
+      return rows;
+    }
+    for (HandleValue v : values) {
+      boolean first = rows.isEmpty();
+      com.datastax.oss.driver.api.core.cql.BoundStatementBuilder b = (first ? insertValueAndSpelling : insertValue)
+          .boundStatementBuilder();
+      b.setString("handle", key);
+      if (first) {
+        b.setString("spelling", spelling);
+      }
+      b.setInt("idx", v.index()).setString("type", v.type()).setByteBuffer("data", ByteBuffer.wrap(v.data()))
+          .setInt("ttl", v.ttl()).setInstant("ts", Instant.ofEpochSecond(Integer.toUnsignedLong(v.timestamp())));
+      if (v.ttlType() != 0) {
+        b.setByte("ttl_type", (byte) v.ttlType());
+      }
+      if (!v.references().isEmpty()) {
+        List<TupleValue> refs = new ArrayList<>();
+        for (ValueReference r : v.references()) {
+          refs.add(REF.newValue(r.handle(), r.index()));
+        }
+        b.setList("refs", refs, TupleValue.class);
+      }
+      int[] bits = {HandleValue.ADMIN_READ, HandleValue.ADMIN_WRITE, HandleValue.PUBLIC_READ, HandleValue.PUBLIC_WRITE};
+      String[] columns = {"admin_read", "admin_write", "pub_read", "pub_write"};
+      for (int i = 0; i < bits.length; i++) {
+        if ((v.permissions() & bits[i]) != 0) {
+          b.setBoolean(columns[i], true);
+        }
+      }
+      rows.add(b.build());
+    }
+    return rows;
+  }
+
+  /**
    * Creates the handle with {@code values}; the future holds {@code false} (and nothing is written) when it already
    * exists.
    */
@@ -288,7 +338,7 @@ public final class HandleStore {
    * partitions of up to {@value #IMPORT_HANDLES_PER_WRITE} handles on the same replicas in one unlogged batch
    * ({@link ReplicaBatches}: one request for many partitions instead of one each), all sent at once; then the
    * prefix-index rows of those under {@code prefix} in one unlogged batch (one partition), so the index never lists a
-   * handle before it exists. Idempotent; no existence check. Each request is sent once more after a timeout
+   * handle before it exists. Idempotent; no existence check: for handles found absent (see {@link #newHandleRows}). Each request is sent once more after a timeout
    * ({@link IdempotentRetry}), so one slow moment of the node does not fail a whole chunk of a bulk registration.
    */
   public Future<Void> importHandles(String prefix, java.util.Map<String, List<HandleValue>> byHandle) {
@@ -296,11 +346,7 @@ public final class HandleStore {
     for (var e : byHandle.entrySet()) {
       String key = Handles.fold(e.getKey());
       invalidate(key);
-      BatchStatementBuilder b = BatchStatement.builder(BatchType.UNLOGGED)
-          .addStatement(insertSpelling.bind(key, e.getKey()));
-      List<com.datastax.oss.driver.api.core.cql.BatchableStatement<?>> rows = new ArrayList<>();
-      valueRows(b, key, e.getValue()).build().forEach(rows::add);
-      partitions.add(rows);
+      partitions.add(newHandleRows(key, e.getKey(), e.getValue()));
     }
     List<Future<?>> writes = new ArrayList<>();
     for (BatchStatement batch : ReplicaBatches.of(session, keyspace, partitions, IMPORT_HANDLES_PER_WRITE,

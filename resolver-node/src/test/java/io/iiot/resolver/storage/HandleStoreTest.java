@@ -68,6 +68,33 @@ class HandleStoreTest {
     assertThat(await(store.create("88.101.5/Store-1", List.of(url)))).isTrue();
   }
 
+  /**
+   * Bulk imports leave columns at their default out of the stored rows: the records read back are the same as
+   * written, whatever the permissions, TTL type and references, and a handle with no values exists by its spelling.
+   */
+  @Test
+  void importedHandlesReadBackAsWritten() throws Exception {
+    HandleStore store = new HandleStore(session, "iiot_resolver_store", 1000, Duration.ofSeconds(30));
+    HandleValue plain = HandleValue.of(1, "URL", "http://a/").withTimestamp(1_700_000_000);
+    HandleValue absolute = new HandleValue(2, "EMAIL", "a@b.c".getBytes(), 1, 1_900_000_000, 1_700_000_001,
+        List.of(new ValueReference("88.101/X", 3), new ValueReference("88.101/Y", 300)), 0x0F);
+    HandleValue none = new HandleValue(3, "DESC", new byte[0], 0, 0, 0, List.of(), 0);
+    HandleValue odd = new HandleValue(4, "DESC", "x".getBytes(), 0, 60, 1, List.of(), HandleValue.PUBLIC_WRITE
+        | HandleValue.ADMIN_WRITE);
+    java.util.Map<String, List<HandleValue>> byHandle = new java.util.LinkedHashMap<>();
+    byHandle.put("88.101.6/Imp-1", List.of(plain, absolute, none, odd));
+    byHandle.put("88.101.6/Imp-2", List.of());
+    await(store.importHandles("88.101.6", byHandle));
+    store.clearCache();
+    HandleRecord rec = await(store.get("88.101.6/imp-1")).orElseThrow();
+    assertThat(rec.handle()).isEqualTo("88.101.6/Imp-1");
+    assertThat(rec.values()).containsExactly(plain, absolute, none, odd);
+    assertThat(await(store.get("88.101.6/Imp-2")).orElseThrow().handle()).isEqualTo("88.101.6/Imp-2");
+    assertThat(await(store.existing(List.of("88.101.6/imp-1", "88.101.6/Imp-2", "88.101.6/Imp-3"))))
+        .containsExactlyInAnyOrder("88.101.6/IMP-1", "88.101.6/IMP-2");
+    assertThat(await(store.list("88.101.6"))).containsExactly("88.101.6/Imp-1", "88.101.6/Imp-2");
+  }
+
   @Test
   void anotherProcessSeesDeletesWithinTheCacheBound() throws Exception {
     HandleStore a = new HandleStore(session, "iiot_resolver_store", 1000, Duration.ofSeconds(1));
