@@ -374,8 +374,10 @@ public final class DeviceRegistry {
     for (int from = 0; from < devices.size(); from += DEVICES_PER_WRITE) {
       BatchStatementBuilder b = new BatchStatementBuilder(BatchType.UNLOGGED);
       for (Device d : devices.subList(from, Math.min(devices.size(), from + DEVICES_PER_WRITE))) {
-        b.addStatement(insertDevice.bind(d.tenant(), d.deviceId(), d.profileId(), d.enabled(), d.via(),
-            d.createdAt()));
+        BoundStatement row = insertDevice.bind(d.tenant(), d.deviceId(), d.profileId(), d.enabled(), d.via(),
+            d.createdAt());
+        // A new row: no via is no cell rather than an empty set (a collection tombstone), read back the same.
+        b.addStatement(d.via().isEmpty() ? row.unset("via") : row);
       }
       sent.add(execIdempotent(b.build()).toCompletableFuture());
     }
@@ -416,8 +418,12 @@ public final class DeviceRegistry {
           // less per device).
           index.add(insertDeviceCredential.bind(tenant, deviceId, c.authId(), c.type()));
         }
+        // New rows (the caller holds the auth ids' claims): a secret or key a type does not have is left out (no
+        // cell) rather than written as null (a tombstone cell), read back the same.
         BoundStatement row = insertCredential.bind(tenant, c.authId(), c.type(), deviceId, c.secret(),
             c.key() == null ? null : ByteBuffer.wrap(c.key()));
+        row = c.secret() == null ? row.unset("secret") : row;
+        row = c.key() == null ? row.unset("key") : row;
         if (X509.equals(c.type())) {
           writes.add(BatchStatement.newInstance(BatchType.LOGGED).add(row)
               .add(insertFingerprint.bind(c.secret(), tenant, c.authId(), deviceId)));
