@@ -81,6 +81,11 @@ class PlatformBenchmarkIT {
   static final boolean ONBOARDING_ONLY = "onboarding".equals(System.getProperty("iiot.bench.only"));
   /** {@code -Diiot.bench.jfr=DIR}: a JFR recording of every process during the platform-api call, in DIR. */
   static final String JFR_DIR = System.getProperty("iiot.bench.jfr");
+  /**
+   * {@code -Diiot.bench.calls=N} with {@code iiot.bench.only=onboarding}: N-1 more platform-api calls (new tenants)
+   * after the measured one, each printed: what a call costs once the JVMs have compiled its code.
+   */
+  static final int CALLS = Integer.getInteger("iiot.bench.calls", 1);
   /** The two halves of the raw baseline, run one after the other. */
   private static double rawResolverMs;
   private static double rawHubMs;
@@ -161,6 +166,9 @@ class PlatformBenchmarkIT {
             .filter(e -> e.getValue() >= 0.05).sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))
             .forEach(e -> t.append(String.format(" %s %.2f;", e.getKey(), e.getValue())));
         System.out.println(t);
+      }
+      for (int call = 2; call <= CALLS; call++) {
+        laterCall(stack, pids, names, call);
       }
     }
     assertThat(r.getOnboardedCount()).as(r.getResultsList().stream().filter(x -> x.getStatus().getCode() != 0)
@@ -282,6 +290,45 @@ class PlatformBenchmarkIT {
     BenchmarkReport.writeSection("platform-api", "platform-api: onboarding, history, live stream",
         "mvn -B -pl it-tests verify -Dit.test=PlatformBenchmarkIT -Diiot.bench=platform -Dtest=none"
             + " -Dsurefire.failIfNoSpecifiedTests=false", md.toString());
+  }
+
+  /** One more OnboardDevices of {@value #MACHINES}... machines for a new tenant: wall time and CPU printed. */
+  private static void laterCall(PlatformStack stack, long[] pids, String[] names, int call) throws Exception {
+    String tenant = "bench-" + Long.toString(System.nanoTime(), 36);
+    String key = stack.tenantKey(tenant, stack.approvedPrefix());
+    List<Machine> machines = new ArrayList<>();
+    for (int i = 0; i < MACHINES; i++) {
+      machines.add(Machine.newBuilder().setMachineId(String.format("c-%05d", i))
+          .putIdentifierValues("SERIAL_NO", "S" + i).putIdentifierValues("MODEL", "DSJ120")
+          .putIdentifierValues("MANUFACTURER", "Bench").putIdentifierValues("MA_CERT_NO", "MA" + i).build());
+    }
+    List<Map<String, Double>> before = new ArrayList<>();
+    for (long pid : pids) {
+      before.add(threadCpuSeconds(pid));
+    }
+    long t0 = System.nanoTime();
+    OnboardDevicesResponse r = withKey(OnboardingServiceGrpc.newBlockingStub(stack.platformChannel), key)
+        .withDeadlineAfter(30, TimeUnit.MINUTES).withMaxInboundMessageSize(64 << 20).onboardDevices(
+            OnboardDevicesRequest.newBuilder().setParent("tenants/" + tenant).setTemplate(
+                "templates/mine-belt-conveyor").addAllMachines(machines).setRequestId(UUID.randomUUID().toString())
+                .build());
+    double ms = (System.nanoTime() - t0) / 1e6;
+    assertThat(r.getOnboardedCount()).isEqualTo(MACHINES);
+    StringBuilder out = new StringBuilder(String.format("call %d: %.1f s, load %s; CPU s", call, ms / 1000,
+        BenchmarkReport.loadAverage()));
+    for (int i = 0; i < pids.length; i++) {
+      Map<String, Double> b = before.get(i);
+      Map<String, Double> a = threadCpuSeconds(pids[i]);
+      double total = 0;
+      double jit = 0;
+      for (Map.Entry<String, Double> e : a.entrySet()) {
+        double d = e.getValue() - b.getOrDefault(e.getKey(), 0.0);
+        total += d;
+        jit += e.getKey().contains("CompilerThre") ? d : 0;
+      }
+      out.append(String.format("; %s %.1f (JIT %.1f)", names[i], total, jit));
+    }
+    System.out.println(out);
   }
 
   private static void jcmd(long pid, String... args) {
