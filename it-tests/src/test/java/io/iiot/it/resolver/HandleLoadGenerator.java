@@ -23,11 +23,51 @@ import java.util.SplittableRandom;
  * arrives. TCP: persistent connections (KA set in the requests), one request outstanding per connection.
  */
 final class HandleLoadGenerator {
-  /** Result of one run. */
-  record Result(long answers, long lost, double seconds, double p50Ms, double p99Ms) {
+  /**
+   * Result of one run.
+   *
+   * @param loopCpuNanos CPU time the Vert.x event-loop threads of this JVM used in the measured window (the server
+   *     measured works there, and nothing else does during a row), or -1 where the JVM cannot tell
+   * @param waitedForConnection TCP open loop: requests whose scheduled send found every connection busy (they
+   *     waited in the generator, charged to their latency); 0 otherwise
+   */
+  record Result(long answers, long lost, double seconds, double p50Ms, double p99Ms, long loopCpuNanos,
+      long waitedForConnection) {
     double rps() {
       return answers / seconds;
     }
+
+    /** Event-loop CPU per answer in µs (NaN when not measured). */
+    double loopCpuMicrosPerAnswer() {
+      return loopCpuNanos < 0 || answers == 0 ? Double.NaN : loopCpuNanos / 1e3 / answers;
+    }
+  }
+
+  private static final java.lang.management.ThreadMXBean THREADS =
+      java.lang.management.ManagementFactory.getThreadMXBean();
+
+  /**
+   * The ids of the threads named vert.x-eventloop-thread-* (taken before a run's warm-up: listing threads stops the
+   * JVM at a safepoint), or null when the JVM does not measure thread CPU time.
+   */
+  static long[] loopThreads() {
+    if (!THREADS.isThreadCpuTimeSupported() || !THREADS.isThreadCpuTimeEnabled()) {
+      return null;
+    }
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.getName().startsWith("vert.x-eventloop-thread-")).mapToLong(Thread::getId).toArray();
+  }
+
+  /** CPU time so far of {@code threads} ({@link #loopThreads}), or -1 when not measured. */
+  static long cpuNanos(long[] threads) {
+    if (threads == null) {
+      return -1;
+    }
+    long sum = 0;
+    for (long id : threads) {
+      sum += Math.max(0, THREADS.getThreadCpuTime(id));
+    }
+    return sum;
   }
 
   private static final int HIST = 200_000; // µs buckets up to 200 ms
@@ -120,6 +160,8 @@ final class HandleLoadGenerator {
       long warmEnd = start + (long) (warmupS * 1e9);
       long end = warmEnd + (long) (measureS * 1e9);
       long measureStart = warmEnd;
+      long[] loops = loopThreads();
+      long cpuStart = 0;
       double interval = rate > 0 ? 1e9 / rate : 0;
       double nextSend = start;
       int rr = 0;
@@ -131,6 +173,7 @@ final class HandleLoadGenerator {
         if (!st.measuring && now >= warmEnd) {
           st.measuring = true;
           measureStart = now;
+          cpuStart = cpuNanos(loops);
         }
         int budget = rate > 0 ? (int) Math.min(256, Math.max(0, (now - nextSend) / interval + 1)) : Integer.MAX_VALUE;
         for (int c = 0; c < channels && budget > 0; c++) {
@@ -190,10 +233,11 @@ final class HandleLoadGenerator {
         sel.selectedKeys().clear();
       }
       double secs = (System.nanoTime() - measureStart) / 1e9;
+      long cpu = cpuStart < 0 ? -1 : cpuNanos(loops) - cpuStart;
       for (DatagramChannel ch : chans) {
         ch.close();
       }
-      return new Result(st.answers, st.lost, secs, st.percentile(0.50), st.percentile(0.99));
+      return new Result(st.answers, st.lost, secs, st.percentile(0.50), st.percentile(0.99), cpu, 0);
     }
   }
 
@@ -218,6 +262,10 @@ final class HandleLoadGenerator {
       long warmEnd = start + (long) (warmupS * 1e9);
       long end = warmEnd + (long) (measureS * 1e9);
       long measureStart = warmEnd;
+      long[] loops = loopThreads();
+      long cpuStart = 0;
+      long waited = 0;
+      boolean starved = false; // a due request found every connection busy, and is still waiting
       double interval = rate > 0 ? 1e9 / rate : 0;
       double nextSend = start;
       while (true) {
@@ -228,6 +276,7 @@ final class HandleLoadGenerator {
         if (!st.measuring && now >= warmEnd) {
           st.measuring = true;
           measureStart = now;
+          cpuStart = cpuNanos(loops);
         }
         for (int i = 0; i < connections; i++) {
           if (busy[i]) {
@@ -236,9 +285,13 @@ final class HandleLoadGenerator {
           long intended = (long) nextSend;
           if (rate > 0) {
             if (nextSend > now) {
+              starved = false;
               break;
             }
             nextSend += interval;
+            if (starved && st.measuring) {
+              waited++;
+            }
           }
           ByteBuffer b = next(nextId++ & 0x7FFFFFFF);
           sentAt[i] = rate > 0 ? intended : System.nanoTime();
@@ -246,6 +299,9 @@ final class HandleLoadGenerator {
             chans.get(i).write(b);
           }
           busy[i] = true;
+        }
+        if (rate > 0 && nextSend <= now) {
+          starved = true;
         }
         if (select(sel, rate > 0) == 0) {
           continue;
@@ -273,10 +329,11 @@ final class HandleLoadGenerator {
         sel.selectedKeys().clear();
       }
       double secs = (System.nanoTime() - measureStart) / 1e9;
+      long cpu = cpuStart < 0 ? -1 : cpuNanos(loops) - cpuStart;
       for (SocketChannel ch : chans) {
         ch.close();
       }
-      return new Result(st.answers, st.lost, secs, st.percentile(0.50), st.percentile(0.99));
+      return new Result(st.answers, st.lost, secs, st.percentile(0.50), st.percentile(0.99), cpu, waited);
     }
   }
 }

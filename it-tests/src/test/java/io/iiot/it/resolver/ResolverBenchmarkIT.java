@@ -219,8 +219,9 @@ class ResolverBenchmarkIT {
         .append(" s, so that both see the same state of the shared machine; their ratio is the median of the "
         + "rounds' ratios (all in the last column) and the row shown is that round's. Client and server share the "
         + "2 cores.\n\n");
-    md.append("| run | requests/s | vs. echo (same protocol) | p50 ms | p99 ms | lost | 1-min load before "
-        + "| per-round ratios (p99 ms hot/echo at half peak) |\n|---|---|---|---|---|---|---|---|\n");
+    md.append("| run | requests/s | vs. echo (same protocol) | p50 ms | p99 ms | lost | event-loop CPU µs/request "
+        + "| 1-min load before | per-round ratios (p99 ms hot/echo at half peak) |\n"
+        + "|---|---|---|---|---|---|---|---|---|\n");
     for (var e : r.entrySet()) {
       String proto = e.getKey().substring(0, 3);
       double echo = r.containsKey(proto + " echo") ? r.get(proto + " echo").rps() : Double.NaN;
@@ -228,15 +229,19 @@ class ResolverBenchmarkIT {
       double ratio = rs == null ? e.getValue().rps() / echo : median(rs);
       String all = rs == null ? tails.getOrDefault(e.getKey(), "") : String.join(" ", rs.stream()
           .map(x -> String.format(Locale.ROOT, "%.2f", x)).toList());
-      md.append(String.format(Locale.ROOT, "| %s | %.0f | %.2f | %.3f | %.3f | %d | %s | %s |%n", e.getKey(),
-          e.getValue().rps(), ratio, e.getValue().p50Ms(), e.getValue().p99Ms(),
-          e.getValue().lost(), load.get(e.getKey()), all));
+      md.append(String.format(Locale.ROOT, "| %s | %.0f | %.2f | %.3f | %.3f | %d | %.1f | %s | %s |%n",
+          e.getKey(), e.getValue().rps(), ratio, e.getValue().p50Ms(), e.getValue().p99Ms(),
+          e.getValue().lost(), e.getValue().loopCpuMicrosPerAnswer(), load.get(e.getKey()), all));
     }
     md.append("\nRows \"at half peak\" are open-loop at half the hot closed-loop rate of the same protocol, echo and "
         + "hot at the same rate in ").append(ROUNDS).append(" alternating rounds like the closed-loop pairs, each "
         + "request's latency counted from the time the schedule meant it to be sent (a late send is charged its "
         + "lateness); the round shown is the one with the median hot p99, every round's p99 hot/echo in the last "
-        + "column. Their \"vs. echo\" column compares offered load, not capacity.\n");
+        + "column (TCP: with the share of requests that found all ").append(TCP_CONNECTIONS).append(" connections "
+        + "busy when due and waited in the generator, hot/echo). Their \"vs. echo\" column compares offered load, "
+        + "not capacity. Event-loop CPU = CPU time of all Vert.x event-loop threads in the measured window per "
+        + "answer (only the server measured works on them during a row): the cost of a request on the server side, "
+        + "little affected by a busy machine, unlike latency.\n");
     System.out.println(md);
     if (HANDLES == 100_000 && ROWS.pattern().equals(".*")) {
       BenchmarkReport.writeSection("resolver-handle", "resolver-node: Handle resolution over UDP and TCP",
@@ -311,8 +316,15 @@ class ResolverBenchmarkIT {
     Rounds rs = alternate(echo, hot);
     StringBuilder p99s = new StringBuilder();
     for (int i = 0; i < ROUNDS; i++) {
+      HandleLoadGenerator.Result h = rs.hot().get(i);
+      HandleLoadGenerator.Result e = rs.echo().get(i);
       p99s.append(i == 0 ? "" : " ")
-          .append(String.format(Locale.ROOT, "%.2f/%.2f", rs.hot().get(i).p99Ms(), rs.echo().get(i).p99Ms()));
+          .append(String.format(Locale.ROOT, "%.2f/%.2f", h.p99Ms(), e.p99Ms()));
+      if (h.waitedForConnection() + e.waitedForConnection() > 0) {
+        p99s.append(String.format(Locale.ROOT, " (waited %.2f%%/%.2f%%)",
+            100.0 * h.waitedForConnection() / Math.max(1, h.answers()),
+            100.0 * e.waitedForConnection() / Math.max(1, e.answers())));
+      }
     }
     List<HandleLoadGenerator.Result> hs = rs.hot();
     List<Double> hotP99 = hs.stream().map(HandleLoadGenerator.Result::p99Ms).toList();

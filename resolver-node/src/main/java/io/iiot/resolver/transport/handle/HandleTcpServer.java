@@ -1,6 +1,5 @@
 package io.iiot.resolver.transport.handle;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -11,6 +10,7 @@ import io.vertx.core.impl.VertxInternal;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.impl.NetSocketInternal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -120,11 +120,11 @@ public final class HandleTcpServer {
         Future<List<HandleRequestProcessor.Encoded>> answer = processor.process(m, false);
         if (answer.succeeded() && tail[0].isComplete()) {
           // answered at once and nothing earlier still pending: write now, in order, without a future chain
-          Buffer b = wire(answer.result());
           if (keepAlive) {
-            socket.write(b, null);
+            // the bytes as they are: no Buffer, slice and write promise per answer as NetSocket.write makes
+            ((NetSocketInternal) socket).writeMessage(wireBytes(answer.result()), null);
           } else {
-            tail[0] = socket.end(b);
+            tail[0] = socket.end(wire(answer.result()));
           }
           return keepAlive;
         }
@@ -154,7 +154,8 @@ public final class HandleTcpServer {
   abstract static class Frames implements io.vertx.core.Handler<Buffer> {
     private final byte[] envelope = new byte[Limits.ENVELOPE_SIZE];
     private Envelope current;
-    private ByteBuf partial;
+    /** The bytes of an incomplete frame (from its start, or from the message when {@link #current} is set). */
+    private Buffer partial;
     private boolean closing;
 
     /** The envelope could not be decoded: close. */
@@ -171,17 +172,20 @@ public final class HandleTcpServer {
       if (closing) {
         return;
       }
-      ByteBuf in = data.getByteBuf();
+      Buffer in = data;
       if (partial != null) {
-        partial.writeBytes(in);
+        partial.appendBuffer(data);
         in = partial;
       }
+      int at = 0;
+      int end = in.length();
       while (!closing) {
         if (current == null) {
-          if (in.readableBytes() < Limits.ENVELOPE_SIZE) {
+          if (end - at < Limits.ENVELOPE_SIZE) {
             break;
           }
-          in.readBytes(envelope);
+          in.getBytes(at, at + Limits.ENVELOPE_SIZE, envelope, 0);
+          at += Limits.ENVELOPE_SIZE;
           Envelope env;
           try {
             env = Envelope.decode(envelope, 0);
@@ -197,38 +201,29 @@ public final class HandleTcpServer {
           }
           current = env;
         }
-        if (in.readableBytes() < current.messageLength()) {
+        int length = current.messageLength();
+        if (end - at < length) {
           break;
         }
-        byte[] message = new byte[current.messageLength()];
-        in.readBytes(message);
+        byte[] message = new byte[length];
+        in.getBytes(at, at + length, message, 0);
+        at += length;
         Envelope env = current;
         current = null;
         closing = !message(env, message);
       }
-      keepRest(in);
-    }
-
-    /** Keeps the unread bytes of {@code in} (an incomplete frame) for the next read. */
-    private void keepRest(ByteBuf in) {
-      if (closing || !in.isReadable()) {
-        release();
-        return;
-      }
-      if (in != partial) {
-        partial = Unpooled.buffer(Math.max(in.readableBytes(), Limits.ENVELOPE_SIZE + (current == null ? 0
-            : current.messageLength())));
-        partial.writeBytes(in);
-      } else {
-        partial.discardReadBytes();
+      if (closing || at == end) {
+        partial = null;
+      } else if (in != partial) {
+        // sized to the bytes there, not to the length announced: a peer's claim is not a reason to allocate
+        partial = Buffer.buffer(end - at).appendBuffer(in, at, end - at);
+      } else if (at > 0) {
+        partial = partial.getBuffer(at, end);
       }
     }
 
     void release() {
-      if (partial != null) {
-        partial.release();
-        partial = null;
-      }
+      partial = null;
     }
   }
 
@@ -243,14 +238,18 @@ public final class HandleTcpServer {
 
   /** Envelope + message of each answer, back to back; one answer is wrapped without a copy. */
   private static Buffer wire(List<HandleRequestProcessor.Encoded> out) {
+    return Buffer.buffer(wireBytes(out));
+  }
+
+  private static io.netty.buffer.ByteBuf wireBytes(List<HandleRequestProcessor.Encoded> out) {
     if (out.size() == 1) {
-      return Buffer.buffer(Unpooled.wrappedBuffer(out.get(0).wire()));
+      return Unpooled.wrappedBuffer(out.get(0).wire());
     }
-    Buffer b = Buffer.buffer();
-    for (HandleRequestProcessor.Encoded e : out) {
-      b.appendBytes(e.wire());
+    byte[][] parts = new byte[out.size()][];
+    for (int i = 0; i < parts.length; i++) {
+      parts[i] = out.get(i).wire();
     }
-    return b;
+    return Unpooled.wrappedBuffer(parts);
   }
 
   public Future<Void> close() {
