@@ -186,10 +186,13 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
       }
       // Existence checks all at once: devices and auth ids by reads of 100 ids each, certificates one by one
       // (bounded). Creation claims every id anyway; these reads find devices and credentials from before claims
-      // existed, and answer a plain conflict before any claim is made.
+      // existed, and answer a plain conflict before any claim is made. A tenant created under claims has no
+      // credentials from before them, and its auth ids' claims answer a conflict: no read per auth id (one
+      // partition each, as many reads as devices).
       CompletableFuture<Set<String>> existing = registry.existingDevices(tenant, deviceIds).toCompletableFuture();
-      CompletableFuture<Set<String>> taken = registry.takenAuthIds(tenant, credentialTypes.keySet())
-          .toCompletableFuture();
+      CompletableFuture<Set<String>> taken = await(registry.claimedFromStart(tenant))
+          ? CompletableFuture.completedFuture(Set.of())
+          : registry.takenAuthIds(tenant, credentialTypes.keySet()).toCompletableFuture();
       StorageWindow reads = new StorageWindow(IN_FLIGHT);
       Map<String, CompletableFuture<Boolean>> certificates = new LinkedHashMap<>();
       for (CreateDeviceRequest r : requests) {

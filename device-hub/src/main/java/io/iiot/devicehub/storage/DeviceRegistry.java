@@ -45,7 +45,9 @@ public final class DeviceRegistry {
   private final CqlSession session;
   private final String keyspace;
   private final PreparedStatement insertTenant;
+  private final PreparedStatement updateTenant;
   private final PreparedStatement selectTenant;
+  private final PreparedStatement selectClaimedFromStart;
   private final PreparedStatement insertMetric;
   private final PreparedStatement selectProfile;
   private final PreparedStatement insertDevice;
@@ -71,8 +73,11 @@ public final class DeviceRegistry {
     this.session = session;
     this.keyspace = keyspace;
     String ks = keyspace + ".";
-    insertTenant = session.prepare("INSERT INTO " + ks + "tenants (tenant, enabled, telemetry_ttl_seconds, created_at)"
-        + " VALUES (?, ?, ?, ?)");
+    insertTenant = session.prepare("INSERT INTO " + ks + "tenants (tenant, enabled, telemetry_ttl_seconds, created_at,"
+        + " claimed_from_start) VALUES (?, ?, ?, ?, true)");
+    updateTenant = session.prepare("UPDATE " + ks + "tenants SET enabled = ?, telemetry_ttl_seconds = ? WHERE"
+        + " tenant = ?");
+    selectClaimedFromStart = session.prepare("SELECT claimed_from_start FROM " + ks + "tenants WHERE tenant = ?");
     selectTenant = session.prepare("SELECT enabled, telemetry_ttl_seconds FROM " + ks + "tenants WHERE tenant = ?");
     insertMetric = session.prepare("INSERT INTO " + ks + "device_profiles (tenant, profile_id, metric, metric_id, type,"
         + " unit, min, max, max_length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -112,9 +117,28 @@ public final class DeviceRegistry {
     deleteDevice = session.prepare("DELETE FROM " + ks + "devices WHERE tenant = ? AND device_id = ?");
   }
 
+  /**
+   * Creates or updates a tenant. A tenant this creates is marked {@code claimed_from_start} (see
+   * {@link #claimedFromStart}); an existing one keeps its mark (or its lack of one) and its creation time. Two
+   * concurrent first puts of one tenant both create it, both marked, which is right: neither tenant existed before.
+   */
   public CompletionStage<Void> putTenant(Tenant tenant) {
-    return exec(insertTenant.bind(tenant.id(), tenant.enabled(), (int) tenant.telemetryTtl().toSeconds(),
-        Instant.now()));
+    int ttl = (int) tenant.telemetryTtl().toSeconds();
+    return tenant(tenant.id()).thenCompose(existing -> existing.isPresent()
+        ? exec(updateTenant.bind(tenant.enabled(), ttl, tenant.id()))
+        : exec(insertTenant.bind(tenant.id(), tenant.enabled(), ttl, Instant.now())));
+  }
+
+  /**
+   * Whether every device and credential of the tenant was created under claims (device_claims): true for a tenant
+   * created by {@link #putTenant} since the mark exists; false for an older or unknown one, whose devices and
+   * credentials from before claims a creation must read for.
+   */
+  public CompletionStage<Boolean> claimedFromStart(String tenant) {
+    return session.executeAsync(selectClaimedFromStart.bind(tenant)).thenApply(rs -> {
+      Row r = rs.one();
+      return r != null && !r.isNull(0) && r.getBoolean(0);
+    });
   }
 
   public CompletionStage<Optional<Tenant>> tenant(String id) {

@@ -162,6 +162,23 @@ class DeviceGrpcServiceTest {
         .containsExactly("requests[1].credentials[0].auth_id");
   }
 
+  /** A tenant from before claims may hold credentials without claims: creation still reads for them. */
+  @Test
+  void aCredentialFromBeforeClaimsOfAnOlderTenantStillFailsTheBatch() throws Exception {
+    hub.session.execute("INSERT INTO tenants (tenant, enabled, telemetry_ttl_seconds, created_at) VALUES (?, true, 0,"
+        + " toTimestamp(now()))", tenant);
+    tenantWithProfile(); // an update: the tenant stays one from before claims
+    DeviceHubHarness.await(hub.devices.putPassword(tenant, "old-auth", "old-device", "pbkdf2-sha256$1000$AA$AA"));
+
+    StatusRuntimeException e = catchThrowableOfType(() -> api.batchCreateDevices(BatchCreateDevicesRequest.newBuilder()
+        .setParent("tenants/" + tenant).addRequests(device("new-device", Credential.newBuilder().setAuthId("old-auth")
+            .setPassword("long-enough").build())).build()), StatusRuntimeException.class);
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS);
+    assertThat(unpack(e, ResourceInfo.class).getResourceName()).isEqualTo("old-auth@" + tenant);
+    assertThat(notFound("tenants/" + tenant + "/devices/new-device").getCode()).isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(storedHash("old-auth")).isEqualTo("pbkdf2-sha256$1000$AA$AA");
+  }
+
   private String storedHash(String authId) {
     return hub.session.execute("SELECT secret FROM credentials WHERE tenant = ? AND auth_id = ? AND type = ?",
         tenant, authId, io.iiot.devicehub.storage.DeviceRegistry.PASSWORD).one().getString("secret");

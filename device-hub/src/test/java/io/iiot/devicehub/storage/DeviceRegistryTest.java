@@ -47,6 +47,25 @@ class DeviceRegistryTest {
   }
 
   @Test
+  void aTenantCreatedNowIsMarkedClaimedFromStartAndAnOlderOneStaysUnmarked() throws Exception {
+    await(registry.putTenant(new Tenant(tenant, true, Duration.ofDays(90))));
+    assertThat(await(registry.claimedFromStart(tenant))).isTrue();
+    await(registry.putTenant(new Tenant(tenant, false, Duration.ofDays(30))));
+    assertThat(await(registry.claimedFromStart(tenant))).isTrue();
+    assertThat(await(registry.tenant(tenant))).contains(new Tenant(tenant, false, Duration.ofDays(30)));
+
+    // A tenant from before the mark (a row without it) keeps lacking it when put again.
+    String older = "o" + tenant;
+    TestKeyspace.session().execute("INSERT INTO " + TestKeyspace.NAME + ".tenants (tenant, enabled,"
+        + " telemetry_ttl_seconds, created_at) VALUES (?, true, 0, toTimestamp(now()))", older);
+    assertThat(await(registry.claimedFromStart(older))).isFalse();
+    await(registry.putTenant(new Tenant(older, true, Duration.ofDays(1))));
+    assertThat(await(registry.claimedFromStart(older))).isFalse();
+    assertThat(await(registry.tenant(older))).contains(new Tenant(older, true, Duration.ofDays(1)));
+    assertThat(await(registry.claimedFromStart("nobody-" + tenant))).isFalse();
+  }
+
+  @Test
   void storesOnlyTheHashOfAPasswordAndThePskKey() throws Exception {
     String hash = new PasswordHasher(1000).hash("pw-123");
     await(registry.putPassword(tenant, "sensor1", "sensor1", hash));
