@@ -30,11 +30,19 @@ final class HandleLoadGenerator {
    *     measured works there, and nothing else does during a row), or -1 where the JVM cannot tell
    * @param waitedForConnection TCP open loop: requests whose scheduled send found every connection busy (they
    *     waited in the generator, charged to their latency); 0 otherwise
+   * @param connections sockets used (TCP: at the end of the run)
+   * @param gcCpuNanos CPU time of the JVM's garbage-collector threads (pauses, concurrent marking, remembered-set
+   *     refinement: /proc/self/task) in the measured window, or -1 where there is no /proc
    */
   record Result(long answers, long lost, double seconds, double p50Ms, double p99Ms, long loopCpuNanos,
-      long waitedForConnection) {
+      long waitedForConnection, int connections, long gcCpuNanos) {
     double rps() {
       return answers / seconds;
+    }
+
+    /** GC threads' CPU per answer in µs (NaN when not measured). */
+    double gcCpuMicrosPerAnswer() {
+      return gcCpuNanos < 0 || answers == 0 ? Double.NaN : gcCpuNanos / 1e3 / answers;
     }
 
     /** Event-loop CPU per answer in µs (NaN when not measured). */
@@ -56,6 +64,31 @@ final class HandleLoadGenerator {
     }
     return Thread.getAllStackTraces().keySet().stream()
         .filter(t -> t.getName().startsWith("vert.x-eventloop-thread-")).mapToLong(Thread::getId).toArray();
+  }
+
+  /**
+   * CPU time so far of the JVM's own GC threads (named "GC Thread#n", "G1 Conc#n", "G1 Main Marker", "G1 Refine#n",
+   * "G1 Service"), from /proc/self/task in clock ticks (10 ms), or -1 without /proc.
+   */
+  static long gcCpuNanos() {
+    java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
+    if (tasks == null) {
+      return -1;
+    }
+    long ticks = 0;
+    for (java.io.File t : tasks) {
+      try {
+        String comm = java.nio.file.Files.readString(t.toPath().resolve("comm")).trim();
+        if (comm.startsWith("GC Thread") || comm.startsWith("G1 ")) {
+          String stat = java.nio.file.Files.readString(t.toPath().resolve("stat"));
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
+        }
+      } catch (IOException | RuntimeException e) {
+        // a thread that ended meanwhile
+      }
+    }
+    return ticks * 10_000_000L;
   }
 
   /** CPU time so far of {@code threads} ({@link #loopThreads}), or -1 when not measured. */
@@ -162,6 +195,7 @@ final class HandleLoadGenerator {
       long measureStart = warmEnd;
       long[] loops = loopThreads();
       long cpuStart = 0;
+      long gcStart = 0;
       double interval = rate > 0 ? 1e9 / rate : 0;
       double nextSend = start;
       int rr = 0;
@@ -174,6 +208,7 @@ final class HandleLoadGenerator {
           st.measuring = true;
           measureStart = now;
           cpuStart = cpuNanos(loops);
+          gcStart = gcCpuNanos();
         }
         int budget = rate > 0 ? (int) Math.min(256, Math.max(0, (now - nextSend) / interval + 1)) : Integer.MAX_VALUE;
         for (int c = 0; c < channels && budget > 0; c++) {
@@ -234,28 +269,37 @@ final class HandleLoadGenerator {
       }
       double secs = (System.nanoTime() - measureStart) / 1e9;
       long cpu = cpuStart < 0 ? -1 : cpuNanos(loops) - cpuStart;
+      long gc = gcStart < 0 ? -1 : gcCpuNanos() - gcStart;
       for (DatagramChannel ch : chans) {
         ch.close();
       }
-      return new Result(st.answers, st.lost, secs, st.percentile(0.50), st.percentile(0.99), cpu, 0);
+      return new Result(st.answers, st.lost, secs, st.percentile(0.50), st.percentile(0.99), cpu, 0, channels, gc);
     }
   }
 
-  /** TCP over persistent connections, one request outstanding per connection. */
+  /** TCP over {@code connections} persistent connections, one request outstanding per connection. */
   Result tcp(int connections, double warmupS, double measureS, double rate) throws IOException {
+    return tcp(connections, connections, warmupS, measureS, rate);
+  }
+
+  /**
+   * TCP over persistent connections, one request outstanding per connection: {@code connections} at first; in the
+   * open loop, a request due while every connection is busy gets a new one (its connect counted in its latency),
+   * up to {@code maxConnections}, as CNRI's client opens a connection per request, so that concurrent requests never
+   * queue behind each other's answers in the client. Beyond {@code maxConnections} a due request waits for a free
+   * connection (counted in {@link Result#waitedForConnection}).
+   */
+  Result tcp(int connections, int maxConnections, double warmupS, double measureS, double rate)
+      throws IOException {
     Stats st = new Stats();
+    int max = Math.max(connections, maxConnections);
     try (Selector sel = Selector.open()) {
       List<SocketChannel> chans = new ArrayList<>();
-      ByteBuffer[] bufs = new ByteBuffer[connections];
-      long[] sentAt = new long[connections];
-      boolean[] busy = new boolean[connections];
+      ByteBuffer[] bufs = new ByteBuffer[max];
+      long[] sentAt = new long[max];
+      boolean[] busy = new boolean[max];
       for (int i = 0; i < connections; i++) {
-        SocketChannel ch = SocketChannel.open(target);
-        ch.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
-        ch.configureBlocking(false);
-        ch.register(sel, SelectionKey.OP_READ, i);
-        chans.add(ch);
-        bufs[i] = ByteBuffer.allocate(64 * 1024);
+        bufs[i] = connect(sel, chans);
       }
       int nextId = 1;
       long start = System.nanoTime();
@@ -264,6 +308,7 @@ final class HandleLoadGenerator {
       long measureStart = warmEnd;
       long[] loops = loopThreads();
       long cpuStart = 0;
+      long gcStart = 0;
       long waited = 0;
       boolean starved = false; // a due request found every connection busy, and is still waiting
       double interval = rate > 0 ? 1e9 / rate : 0;
@@ -277,8 +322,12 @@ final class HandleLoadGenerator {
           st.measuring = true;
           measureStart = now;
           cpuStart = cpuNanos(loops);
+          gcStart = gcCpuNanos();
         }
-        for (int i = 0; i < connections; i++) {
+        if (rate > 0 && nextSend <= now && chans.size() < max && allBusy(busy, chans.size())) {
+          bufs[chans.size()] = connect(sel, chans);
+        }
+        for (int i = 0; i < chans.size(); i++) {
           if (busy[i]) {
             continue;
           }
@@ -300,7 +349,7 @@ final class HandleLoadGenerator {
           }
           busy[i] = true;
         }
-        if (rate > 0 && nextSend <= now) {
+        if (rate > 0 && nextSend <= now && chans.size() >= max) {
           starved = true;
         }
         if (select(sel, rate > 0) == 0) {
@@ -330,10 +379,31 @@ final class HandleLoadGenerator {
       }
       double secs = (System.nanoTime() - measureStart) / 1e9;
       long cpu = cpuStart < 0 ? -1 : cpuNanos(loops) - cpuStart;
+      long gc = gcStart < 0 ? -1 : gcCpuNanos() - gcStart;
       for (SocketChannel ch : chans) {
         ch.close();
       }
-      return new Result(st.answers, st.lost, secs, st.percentile(0.50), st.percentile(0.99), cpu, waited);
+      return new Result(st.answers, st.lost, secs, st.percentile(0.50), st.percentile(0.99), cpu, waited,
+          chans.size(), gc);
     }
+  }
+
+  /** A new persistent connection, registered for reads with its index; returns its read buffer. */
+  private ByteBuffer connect(Selector sel, List<SocketChannel> chans) throws IOException {
+    SocketChannel ch = SocketChannel.open(target);
+    ch.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+    ch.configureBlocking(false);
+    ch.register(sel, SelectionKey.OP_READ, chans.size());
+    chans.add(ch);
+    return ByteBuffer.allocate(16 * 1024);
+  }
+
+  private static boolean allBusy(boolean[] busy, int n) {
+    for (int i = 0; i < n; i++) {
+      if (!busy[i]) {
+        return false;
+      }
+    }
+    return true;
   }
 }

@@ -62,6 +62,8 @@ class ResolverBenchmarkIT {
   static final int UDP_CHANNELS = 8;
   static final int UDP_WINDOW = 16;
   static final int TCP_CONNECTIONS = 64;
+  /** Open-loop rows "connection per concurrent request": connections opened on demand up to this many. */
+  static final int TCP_MAX_CONNECTIONS = 1024;
 
   record Node(ResolverNodeModule module, OpsHttpServer ops, int port) {}
 
@@ -190,6 +192,13 @@ class ResolverBenchmarkIT {
     pairedAtHalfPeak(r, load, tails, "TCP",
         () -> gen(tcpEchoPort, tcpReqs).tcp(TCP_CONNECTIONS, ROUND_WARMUP, ROUND_MEASURE, tcpHalf),
         () -> gen(hot.port(), tcpReqs).tcp(TCP_CONNECTIONS, ROUND_WARMUP, ROUND_MEASURE, tcpHalf));
+    // as CNRI's client: no request waits for another's answer (it opens a connection per request); here a due
+    // request finding every connection busy opens one more (kept for later requests, KA)
+    pairedAtHalfPeak(r, load, tails, "TCP", ", connection per concurrent request",
+        () -> gen(tcpEchoPort, tcpReqs).tcp(TCP_CONNECTIONS, TCP_MAX_CONNECTIONS, ROUND_WARMUP, ROUND_MEASURE,
+            tcpHalf),
+        () -> gen(hot.port(), tcpReqs).tcp(TCP_CONNECTIONS, TCP_MAX_CONNECTIONS, ROUND_WARMUP, ROUND_MEASURE,
+            tcpHalf));
 
     StringBuilder md = new StringBuilder();
     md.append("resolver-node in-process (one Vert.x instance, default event-loop pool), real Cassandra 5.0 node on the "
@@ -220,8 +229,8 @@ class ResolverBenchmarkIT {
         + "rounds' ratios (all in the last column) and the row shown is that round's. Client and server share the "
         + "2 cores.\n\n");
     md.append("| run | requests/s | vs. echo (same protocol) | p50 ms | p99 ms | lost | event-loop CPU µs/request "
-        + "| 1-min load before | per-round ratios (p99 ms hot/echo at half peak) |\n"
-        + "|---|---|---|---|---|---|---|---|---|\n");
+        + "| GC threads CPU µs/request | 1-min load before | per-round ratios (p99 ms hot/echo at half peak) |\n"
+        + "|---|---|---|---|---|---|---|---|---|---|\n");
     for (var e : r.entrySet()) {
       String proto = e.getKey().substring(0, 3);
       double echo = r.containsKey(proto + " echo") ? r.get(proto + " echo").rps() : Double.NaN;
@@ -229,19 +238,26 @@ class ResolverBenchmarkIT {
       double ratio = rs == null ? e.getValue().rps() / echo : median(rs);
       String all = rs == null ? tails.getOrDefault(e.getKey(), "") : String.join(" ", rs.stream()
           .map(x -> String.format(Locale.ROOT, "%.2f", x)).toList());
-      md.append(String.format(Locale.ROOT, "| %s | %.0f | %.2f | %.3f | %.3f | %d | %.1f | %s | %s |%n",
+      md.append(String.format(Locale.ROOT, "| %s | %.0f | %.2f | %.3f | %.3f | %d | %.1f | %.2f | %s | %s |%n",
           e.getKey(), e.getValue().rps(), ratio, e.getValue().p50Ms(), e.getValue().p99Ms(),
-          e.getValue().lost(), e.getValue().loopCpuMicrosPerAnswer(), load.get(e.getKey()), all));
+          e.getValue().lost(), e.getValue().loopCpuMicrosPerAnswer(), e.getValue().gcCpuMicrosPerAnswer(),
+          load.get(e.getKey()), all));
     }
     md.append("\nRows \"at half peak\" are open-loop at half the hot closed-loop rate of the same protocol, echo and "
         + "hot at the same rate in ").append(ROUNDS).append(" alternating rounds like the closed-loop pairs, each "
         + "request's latency counted from the time the schedule meant it to be sent (a late send is charged its "
         + "lateness); the round shown is the one with the median hot p99, every round's p99 hot/echo in the last "
         + "column (TCP: with the share of requests that found all ").append(TCP_CONNECTIONS).append(" connections "
-        + "busy when due and waited in the generator, hot/echo). Their \"vs. echo\" column compares offered load, "
-        + "not capacity. Event-loop CPU = CPU time of all Vert.x event-loop threads in the measured window per "
+        + "busy when due and waited in the generator, hot/echo). Rows \"connection per concurrent request\": the same, "
+        + "except that a request due while all connections are busy opens one more (up to ").append(TCP_MAX_CONNECTIONS)
+        .append(", its connect counted in its latency) instead of waiting for an answer to another request, as "
+        + "CNRI's client, which opens a TCP connection per request, never makes a request wait for another's "
+        + "answer; connections kept open (KA) for later requests; the last column gives the connections used. "
+        + "Their \"vs. echo\" column compares offered load, not capacity. Event-loop CPU = CPU time of all Vert.x event-loop threads in the measured window per "
         + "answer (only the server measured works on them during a row): the cost of a request on the server side, "
-        + "little affected by a busy machine, unlike latency.\n");
+        + "little affected by a busy machine, unlike latency. GC threads CPU = the same for the JVM's garbage-collector "
+        + "threads (young pauses, marking, remembered-set refinement; /proc, 10 ms ticks): the collector's cost of "
+        + "what a request allocates and of the references it stores into old objects.\n");
     System.out.println(md);
     if (HANDLES == 100_000 && ROWS.pattern().equals(".*")) {
       BenchmarkReport.writeSection("resolver-handle", "resolver-node: Handle resolution over UDP and TCP",
@@ -308,8 +324,13 @@ class ResolverBenchmarkIT {
    */
   static void pairedAtHalfPeak(Map<String, HandleLoadGenerator.Result> r, Map<String, String> load,
       Map<String, String> tails, String proto, Run echo, Run hot) throws Exception {
-    String hotRow = proto + " hot at half peak";
-    String echoRow = proto + " echo at half peak";
+    pairedAtHalfPeak(r, load, tails, proto, "", echo, hot);
+  }
+
+  static void pairedAtHalfPeak(Map<String, HandleLoadGenerator.Result> r, Map<String, String> load,
+      Map<String, String> tails, String proto, String variant, Run echo, Run hot) throws Exception {
+    String hotRow = proto + " hot at half peak" + variant;
+    String echoRow = proto + " echo at half peak" + variant;
     if (!ROWS.matcher(hotRow).matches()) {
       return;
     }
@@ -320,7 +341,9 @@ class ResolverBenchmarkIT {
       HandleLoadGenerator.Result e = rs.echo().get(i);
       p99s.append(i == 0 ? "" : " ")
           .append(String.format(Locale.ROOT, "%.2f/%.2f", h.p99Ms(), e.p99Ms()));
-      if (h.waitedForConnection() + e.waitedForConnection() > 0) {
+      if (!variant.isEmpty()) {
+        p99s.append(String.format(Locale.ROOT, " (%d/%d connections)", h.connections(), e.connections()));
+      } else if (h.waitedForConnection() + e.waitedForConnection() > 0) {
         p99s.append(String.format(Locale.ROOT, " (waited %.2f%%/%.2f%%)",
             100.0 * h.waitedForConnection() / Math.max(1, h.answers()),
             100.0 * e.waitedForConnection() / Math.max(1, e.answers())));
