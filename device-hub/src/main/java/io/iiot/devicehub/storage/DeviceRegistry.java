@@ -167,6 +167,11 @@ public final class DeviceRegistry {
     });
   }
 
+  /**
+   * Writes a device row without claiming its id (as {@link #putPassword}, {@link #putPsk} and {@link #putCertificate}
+   * write credentials without claims): for tests and tools seeding data, never in a tenant's creation paths, which go
+   * through claims ({@link #createDevice}, BatchCreateDevices); {@link #claimedFromStart} assumes so.
+   */
   public CompletionStage<Void> putDevice(Device d) {
     return exec(insertDevice.bind(d.tenant(), d.deviceId(), d.profileId(), d.enabled(), d.via(), d.createdAt()));
   }
