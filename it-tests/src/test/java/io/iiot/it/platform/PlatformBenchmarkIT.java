@@ -115,12 +115,7 @@ class PlatformBenchmarkIT {
     }
     String tenant = "bench-" + Long.toString(System.nanoTime(), 36);
     String key = stack.tenantKey(tenant, stack.approvedPrefix());
-    List<Machine> machines = new ArrayList<>();
-    for (int i = 0; i < MACHINES; i++) {
-      machines.add(Machine.newBuilder().setMachineId(String.format("b-%05d", i))
-          .putIdentifierValues("SERIAL_NO", "S" + i).putIdentifierValues("MODEL", "DSJ120")
-          .putIdentifierValues("MANUFACTURER", "Bench").putIdentifierValues("MA_CERT_NO", "MA" + i).build());
-    }
+    List<Machine> machines = machines("b-");
     double[] cpuBefore = new double[pids.length];
     for (int i = 0; i < pids.length; i++) {
       cpuBefore[i] = cpuSeconds(pids[i]);
@@ -298,17 +293,22 @@ class PlatformBenchmarkIT {
             + " -Dsurefire.failIfNoSpecifiedTests=false", md.toString());
   }
 
-  /** One more OnboardDevices of {@value #MACHINES}... machines for a new tenant: wall time and CPU printed. */
+  /** {@value #MACHINES} machines of the mine belt conveyor template, ids {@code <prefix>00000...}. */
+  private static List<Machine> machines(String idPrefix) {
+    List<Machine> machines = new ArrayList<>();
+    for (int i = 0; i < MACHINES; i++) {
+      machines.add(Machine.newBuilder().setMachineId(idPrefix + String.format("%05d", i))
+          .putIdentifierValues("SERIAL_NO", "S" + i).putIdentifierValues("MODEL", "DSJ120")
+          .putIdentifierValues("MANUFACTURER", "Bench").putIdentifierValues("MA_CERT_NO", "MA" + i).build());
+    }
+    return machines;
+  }
+
   /** One more OnboardDevices call of {@value #MACHINES}... machines in a new tenant; printed and returned. */
   private static String laterCall(PlatformStack stack, long[] pids, String[] names, String call) throws Exception {
     String tenant = "bench-" + Long.toString(System.nanoTime(), 36);
     String key = stack.tenantKey(tenant, stack.approvedPrefix());
-    List<Machine> machines = new ArrayList<>();
-    for (int i = 0; i < MACHINES; i++) {
-      machines.add(Machine.newBuilder().setMachineId(String.format("c-%05d", i))
-          .putIdentifierValues("SERIAL_NO", "S" + i).putIdentifierValues("MODEL", "DSJ120")
-          .putIdentifierValues("MANUFACTURER", "Bench").putIdentifierValues("MA_CERT_NO", "MA" + i).build());
-    }
+    List<Machine> machines = machines("c-");
     List<Map<String, Double>> before = new ArrayList<>();
     for (long pid : pids) {
       before.add(threadCpuSeconds(pid));
