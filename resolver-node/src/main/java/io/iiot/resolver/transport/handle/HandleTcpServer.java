@@ -123,6 +123,11 @@ public final class HandleTcpServer {
           if (keepAlive) {
             // the bytes as they are: no Buffer, slice and write promise per answer as NetSocket.write makes
             ((NetSocketInternal) socket).writeMessage(wireBytes(answer.result()), null);
+            if (socket.writeQueueFull()) {
+              // a peer that sends requests without reading the answers: read no more until they have left
+              socket.pause();
+              socket.drainHandler(v -> socket.resume());
+            }
           } else {
             tail[0] = socket.end(wire(answer.result()));
           }

@@ -7,6 +7,7 @@ import io.iiot.resolver.ResolverNodeHarness;
 import io.iiot.resolver.domain.HandleValue;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.DatagramPacket;
@@ -184,6 +185,75 @@ class LiveWireTest {
     patient.setUdpRetryScheme(new int[] {1000, 2000, 4000, 8000}); // the backlog of bad input may still drain
     assertThat(patient.sendHdlUdpRequest(ok, loopback, node.handlePort).responseCode).isEqualTo(1);
     assertThat(new HandleResolver().sendHdlTcpRequest(ok, loopback, node.handlePort).responseCode).isEqualTo(1);
+  }
+
+  @Test
+  void aTcpPeerThatDoesNotReadItsAnswersIsNoLongerRead() throws Exception {
+    ResolutionRequest big = new ResolutionRequest(Util.encodeString("88.101.5/WIRE-BIG"), null, null, null);
+    big.keepAlive = true;
+    byte[] one = request(big, 1);
+    byte[] burst = new byte[one.length * 100];
+    for (int i = 0; i < 100; i++) {
+      System.arraycopy(one, 0, burst, i * one.length, one.length);
+    }
+    try (Socket sock = new Socket()) {
+      sock.setReceiveBufferSize(4096);
+      sock.connect(new InetSocketAddress(loopback, node.handlePort), 2000);
+      sock.setSoTimeout(10_000);
+      // The connection stays open for more (KA) and each answer is large (60 values).
+      for (int i = 0; i < 2; i++) {
+        sock.getOutputStream().write(one);
+        assertThat(readAnswer(sock.getInputStream()).getHandleValues()).hasSize(60);
+      }
+      java.util.concurrent.atomic.AtomicLong requests = new java.util.concurrent.atomic.AtomicLong();
+      java.util.concurrent.atomic.AtomicReference<IOException> broken = new java.util.concurrent.atomic.AtomicReference<>();
+      Thread writer = new Thread(() -> {
+        try {
+          OutputStream out = sock.getOutputStream();
+          while (requests.get() < 2_000_000) {
+            out.write(burst);
+            requests.addAndGet(100);
+          }
+        } catch (IOException e) {
+          broken.set(e);
+        }
+      });
+      writer.setDaemon(true);
+      writer.start();
+      // Without backpressure the server would read on and hold every answer in memory. With it, the answers fill the
+      // socket buffers, the server stops reading, the requests fill the buffers the other way, and the writer blocks
+      // (the kernel's buffers hold some 100,000 requests of this size at most).
+      long stalledSince = System.nanoTime();
+      long last = -1;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      // (a stall counts after 1 s: the class's idle timeout of 3 s closes a connection that neither reads nor writes)
+      while (System.nanoTime() - stalledSince < TimeUnit.SECONDS.toNanos(1)) {
+        assertThat(System.nanoTime()).as("the writer never blocked; %d requests written", requests.get())
+            .isLessThan(deadline);
+        long now = requests.get();
+        if (now != last) {
+          last = now;
+          stalledSince = System.nanoTime();
+        }
+        Thread.sleep(50);
+      }
+      assertThat(broken.get()).as("the server kept the connection").isNull();
+      assertThat(requests.get()).as("requests written before the writer blocked").isLessThan(400_000);
+      // and the connection still works: the answers come out in order as they are read
+      assertThat(readAnswer(sock.getInputStream()).getHandleValues()).hasSize(60);
+    }
+    ResolutionRequest ok = new ResolutionRequest(Util.encodeString("88.101.5/WIRE-1"), null, null, null);
+    assertThat(new HandleResolver().sendHdlTcpRequest(ok, loopback, node.handlePort).responseCode).isEqualTo(1);
+  }
+
+  /** One answer from a TCP stream: envelope, then the message. */
+  private static ResolutionResponse readAnswer(InputStream in) throws Exception {
+    byte[] env = in.readNBytes(20);
+    assertThat(env).hasSize(20);
+    byte[] msg = in.readNBytes(Envelope.decode(env, 0).messageLength());
+    net.handle.hdllib.MessageEnvelope e = new net.handle.hdllib.MessageEnvelope();
+    Encoder.decodeEnvelope(env, e);
+    return (ResolutionResponse) Encoder.decodeMessage(msg, 0, e);
   }
 
   @Test
