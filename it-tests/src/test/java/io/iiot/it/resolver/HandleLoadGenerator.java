@@ -159,11 +159,30 @@ final class HandleLoadGenerator {
   }
 
   /**
-   * Selects; the caller skips the selected-key set when nothing is ready: iterating even an empty set allocates an
-   * iterator, and the open loop turns about a million times a second.
+   * Waits for answers; returns the number of channels with something to read. The caller skips the selected-key set
+   * when nothing is ready: iterating even an empty set allocates an iterator. Closed loop: blocks until an answer
+   * comes (at most 1 ms). Open loop: never spins. The generator shares the machine's 2 cores with the server it
+   * measures; polling the selector a million times a second took a whole core from it, and part of the tail
+   * measured was the generator's own doing (for echo and server alike, but the server, which needs more CPU per
+   * request, lost more). So when nothing is ready it parks until the next request is due ({@code nextSend}; Linux
+   * wakes it some 50 µs late, timer slack, and a late send is charged to the request as always), and when a request
+   * is already due but could not be sent (every slot or connection busy, {@code canOpen} false: no new connection
+   * may be opened for it either) it blocks until an answer frees one.
    */
-  private static int select(Selector sel, boolean now) throws IOException {
-    return now ? sel.selectNow() : sel.select(1);
+  private static int await(Selector sel, boolean openLoop, double nextSend, boolean canOpen) throws IOException {
+    if (!openLoop) {
+      return sel.select(1);
+    }
+    int ready = sel.selectNow();
+    if (ready > 0) {
+      return ready;
+    }
+    long untilDue = (long) nextSend - System.nanoTime();
+    if (untilDue <= 0) {
+      return canOpen ? 0 : sel.select(1);
+    }
+    java.util.concurrent.locks.LockSupport.parkNanos(untilDue);
+    return sel.selectNow();
   }
 
   /**
@@ -238,7 +257,7 @@ final class HandleLoadGenerator {
             }
           }
         }
-        if (select(sel, rate > 0) == 0) {
+        if (await(sel, rate > 0, nextSend, false) == 0) {
           continue;
         }
         for (SelectionKey key : sel.selectedKeys()) {
@@ -352,7 +371,7 @@ final class HandleLoadGenerator {
         if (rate > 0 && nextSend <= now && chans.size() >= max) {
           starved = true;
         }
-        if (select(sel, rate > 0) == 0) {
+        if (await(sel, rate > 0, nextSend, chans.size() < max) == 0) {
           continue;
         }
         for (SelectionKey k : sel.selectedKeys()) {

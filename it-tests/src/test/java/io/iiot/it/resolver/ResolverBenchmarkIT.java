@@ -204,7 +204,9 @@ class ResolverBenchmarkIT {
     md.append("resolver-node in-process (one Vert.x instance, default event-loop pool), real Cassandra 5.0 node on the "
         + "same machine holding ").append(HANDLES).append(" handles `88.101.5/B-000000…099999` (URL at 1, HS_ADMIN "
         + "at 100; loaded in ").append(String.format(Locale.ROOT, "%.1f", loadSeconds)).append(" s). Load: "
-        + "`HandleLoadGenerator`, one non-blocking thread in the same JVM, pre-encoded resolution requests for random "
+        + "`HandleLoadGenerator`, one non-blocking thread in the same JVM (open loop: it parks until the next request is "
+        + "due, or blocks until an answer comes, instead of polling, which took a core from the server), pre-encoded "
+        + "resolution requests for random "
         + "handles (CNRI 9.3.1's encoding, version 2.3 suggesting 2.11). UDP: ").append(UDP_CHANNELS)
         .append(" sockets × ").append(UDP_WINDOW).append(" in flight; TCP: ").append(TCP_CONNECTIONS)
         .append(" persistent connections (KA), one request in flight each. Hot = answered from the read cache "
