@@ -5,8 +5,8 @@ import com.datastax.oss.driver.api.core.servererrors.OverloadedException;
 import com.datastax.oss.driver.api.core.servererrors.ReadTimeoutException;
 import com.datastax.oss.driver.api.core.servererrors.WriteTimeoutException;
 import com.datastax.oss.driver.api.core.servererrors.WriteType;
+import io.iiot.base.async.Failures;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 
@@ -39,10 +39,7 @@ public final class IdempotentRetry {
    * authorization errors, unavailable replicas (the next attempt would find them down as well).
    */
   public static boolean worthRetrying(Throwable e) {
-    Throwable cause = e;
-    while (cause instanceof CompletionException && cause.getCause() != null) {
-      cause = cause.getCause();
-    }
+    Throwable cause = Failures.cause(e);
     if (cause instanceof WriteTimeoutException w) {
       return w.getWriteType() != WriteType.CAS && w.getWriteType() != WriteType.COUNTER;
     }

@@ -1,5 +1,6 @@
 package io.iiot.base.runtime;
 
+import io.iiot.base.async.Failures;
 import io.iiot.base.cassandra.CassandraConnector;
 import io.iiot.base.cassandra.CassandraSettings;
 import io.iiot.base.config.ConfigException;
@@ -131,7 +132,7 @@ public final class ServiceRuntime {
     } catch (TimeoutException e) {
       log.warn("{} did not finish in-flight work within {}; closing anyway", service, shutdownGrace);
     } catch (ExecutionException e) {
-      log.warn("{} stop: {}", service, e.getCause().getMessage());
+      log.warn("{} stop: {}", service, Failures.cause(e).getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
