@@ -9,6 +9,7 @@ import com.google.rpc.ResourceInfo;
 import com.google.rpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
+import io.iiot.base.async.Failures;
 import io.iiot.devicehub.command.CommandDeliveryException;
 import io.iiot.devicehub.domain.Command;
 import io.iiot.devicehub.domain.CommandResponse;
@@ -17,7 +18,6 @@ import io.iiot.devicehub.domain.CommandStatus;
 import io.iiot.devicehub.domain.DeviceRef;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.CompletionException;
 
 /** iiot.device.v1 command messages ↔ domain, command resource names, and the errors of command.proto. */
 final class CommandMessages {
@@ -84,7 +84,7 @@ final class CommandMessages {
   }
 
   static StatusRuntimeException toStatus(Throwable err) {
-    Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+    Throwable e = Failures.cause(err);
     if (e instanceof StatusRuntimeException s) {
       return s;
     }

@@ -5,6 +5,7 @@ import com.google.protobuf.Timestamp;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import io.iiot.base.async.Failures;
 import io.iiot.device.v1.BatchCreateDevicesRequest;
 import io.iiot.device.v1.BatchCreateDevicesResponse;
 import io.iiot.device.v1.BatchDeleteDevicesRequest;
@@ -383,7 +384,7 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
       failed.join();
       return null;
     } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
-      return e.getCause() != null ? e.getCause() : e;
+      return Failures.cause(e);
     }
   }
 
@@ -590,7 +591,7 @@ public final class DeviceGrpcService extends DeviceServiceGrpc.DeviceServiceImpl
       Thread.currentThread().interrupt();
       throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
     } catch (ExecutionException | TimeoutException e) {
-      Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+      Throwable cause = Failures.cause(e);
       throw Status.UNAVAILABLE.withDescription("storage did not answer: " + cause.getMessage()).withCause(cause)
           .asRuntimeException();
     }

@@ -1,5 +1,6 @@
 package io.iiot.devicehub.command;
 
+import io.iiot.base.async.Failures;
 import io.iiot.devicehub.domain.Command;
 import io.iiot.devicehub.domain.CommandResponse;
 import io.iiot.devicehub.domain.CommandState;
@@ -17,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -216,7 +216,7 @@ public final class CommandRouter implements CommandResponses {
       delivered = CompletableFuture.failedFuture(e);
     }
     return delivered.handle((v, err) -> err).thenCompose(err -> {
-      if (err != null && unwrap(err) instanceof TimeoutException) {
+      if (err != null && Failures.cause(err) instanceof TimeoutException) {
         return t.done.thenApply(s -> s);
       }
       if (err != null) {
@@ -294,12 +294,8 @@ public final class CommandRouter implements CommandResponses {
         + " the command resource (CoAP)");
   }
 
-  private static Throwable unwrap(Throwable err) {
-    return err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
-  }
-
   private static CommandDeliveryException deliveryError(Throwable err) {
-    Throwable e = unwrap(err);
+    Throwable e = Failures.cause(err);
     return e instanceof CommandDeliveryException d ? d
         : new CommandDeliveryException(CommandDeliveryException.Kind.UNAVAILABLE, String.valueOf(e.getMessage()));
   }

@@ -1,5 +1,6 @@
 package io.iiot.devicehub.ingest;
 
+import io.iiot.base.async.Failures;
 import io.iiot.devicehub.domain.AddressException;
 import io.iiot.devicehub.domain.Device;
 import io.iiot.devicehub.domain.DeviceRef;
@@ -16,7 +17,6 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -142,7 +142,7 @@ public final class TelemetryIngest {
   }
 
   private static IngestException classify(Throwable err) {
-    Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+    Throwable e = Failures.cause(err);
     if (e instanceof IngestException ie) {
       return ie;
     }

@@ -17,6 +17,7 @@ import com.datastax.oss.driver.api.core.metadata.TokenMap;
 import com.datastax.oss.driver.api.core.servererrors.OverloadedException;
 import com.datastax.oss.driver.api.core.servererrors.WriteTimeoutException;
 import com.datastax.oss.driver.api.core.type.codec.TypeCodecs;
+import io.iiot.base.async.Failures;
 import io.iiot.base.cassandra.ReplicaBatches;
 import io.iiot.devicehub.domain.TelemetryRow;
 import io.iiot.devicehub.domain.TelemetryRow.PartitionKey;
@@ -39,7 +40,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -443,7 +443,7 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
 
   /** Timeouts and overload: the node may well take the same write a moment later. */
   static boolean isTransient(Throwable err) {
-    Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+    Throwable e = Failures.cause(err);
     return e instanceof WriteTimeoutException || e instanceof OverloadedException
         || e instanceof DriverTimeoutException;
   }

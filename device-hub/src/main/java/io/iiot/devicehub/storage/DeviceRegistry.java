@@ -10,6 +10,7 @@ import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.Statement;
+import io.iiot.base.async.Failures;
 import io.iiot.base.cassandra.IdempotentRetry;
 import io.iiot.base.cassandra.ReplicaBatches;
 import io.iiot.devicehub.domain.Device;
@@ -325,8 +326,7 @@ public final class DeviceRegistry {
       }
       return Optional.<Claim>empty();
     }).exceptionallyCompose(e -> {
-      Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
-          ? e.getCause() : e;
+      Throwable cause = Failures.cause(e);
       // A Paxos round of a busy node may also time out in its read phase (a read timeout at SERIAL): as unknown as a
       // CAS write timeout, and resolved the same way (rows with this call's claim id are its own).
       boolean unknown = cause instanceof com.datastax.oss.driver.api.core.servererrors.CASWriteUnknownException

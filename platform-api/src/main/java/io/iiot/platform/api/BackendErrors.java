@@ -8,6 +8,7 @@ import com.google.rpc.BadRequest;
 import com.google.rpc.Code;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
+import io.iiot.base.async.Failures;
 import io.iiot.platform.domain.FieldViolation;
 import io.iiot.platform.domain.ResourceStateException;
 import io.iiot.platform.v1.ErrorReason;
@@ -15,9 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
 
 /**
  * A back end's (device-hub, resolver-node) gRPC failure as this API's error: NOT_FOUND names our resource,
@@ -45,12 +44,9 @@ final class BackendErrors {
   }
 
   static RuntimeException map(Throwable failure, String backend, String resource) {
-    Throwable e = failure;
-    while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
-      e = e.getCause();
-    }
+    Throwable e = Failures.cause(failure);
     if (!(e instanceof StatusRuntimeException s)) {
-      return e instanceof RuntimeException r ? r : new CompletionException(e);
+      return Failures.asUnchecked(e);
     }
     String why = s.getStatus().getDescription() == null ? s.getStatus().getCode().toString()
         : s.getStatus().getDescription();

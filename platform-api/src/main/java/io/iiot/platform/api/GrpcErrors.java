@@ -11,6 +11,7 @@ import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
+import io.iiot.base.async.Failures;
 import io.iiot.platform.domain.FieldViolation;
 import io.iiot.platform.domain.InvalidRequestException;
 import io.iiot.platform.domain.PermissionDeniedException;
@@ -18,8 +19,6 @@ import io.iiot.platform.domain.ResourceStateException;
 import io.iiot.platform.v1.ErrorReason;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +33,7 @@ public final class GrpcErrors {
   private GrpcErrors() {}
 
   public static StatusRuntimeException of(Throwable failure) {
-    Throwable e = unwrap(failure);
+    Throwable e = Failures.cause(failure);
     if (e instanceof StatusRuntimeException s) {
       return s;
     }
@@ -101,12 +100,5 @@ public final class GrpcErrors {
 
   private static ErrorInfo info(ErrorReason reason, Map<String, String> metadata) {
     return ErrorInfo.newBuilder().setDomain(DOMAIN).setReason(reason.name()).putAllMetadata(metadata).build();
-  }
-
-  private static Throwable unwrap(Throwable e) {
-    while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
-      e = e.getCause();
-    }
-    return e;
   }
 }

@@ -4,6 +4,7 @@ import com.google.protobuf.Empty;
 import com.google.protobuf.util.FieldMaskUtil;
 import com.google.rpc.Code;
 import io.grpc.stub.StreamObserver;
+import io.iiot.base.async.Failures;
 import io.iiot.platform.domain.FieldViolation;
 import io.iiot.platform.domain.InvalidRequestException;
 import io.iiot.platform.domain.PageSize;
@@ -127,7 +128,7 @@ public final class TemplateApi extends OnboardingTemplateServiceGrpc.OnboardingT
       mayWrite(ApiKeyAuthenticator.principal(), n.tenant(), n.format());
       return store.delete(n, req.getEtag()).handle((v, err) -> {
         if (err != null && !(req.getAllowMissing() && TenantApi.isNotFound(err))) {
-          throw err instanceof RuntimeException r ? r : new java.util.concurrent.CompletionException(err);
+          throw Failures.asUnchecked(err);
         }
         return Empty.getDefaultInstance();
       });

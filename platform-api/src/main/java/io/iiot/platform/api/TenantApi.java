@@ -3,6 +3,7 @@ package io.iiot.platform.api;
 import com.google.protobuf.Empty;
 import com.google.protobuf.util.FieldMaskUtil;
 import io.grpc.stub.StreamObserver;
+import io.iiot.base.async.Failures;
 import io.iiot.platform.domain.FieldViolation;
 import io.iiot.platform.domain.InvalidRequestException;
 import io.iiot.platform.domain.PageSize;
@@ -106,7 +107,7 @@ public final class TenantApi extends TenantServiceGrpc.TenantServiceImplBase {
       String id = ResourceNames.parseTenant(req.getName(), "name");
       return store.delete(id, req.getEtag()).handle((v, err) -> {
         if (err != null && !(req.getAllowMissing() && isNotFound(err))) {
-          throw err instanceof RuntimeException r ? r : new java.util.concurrent.CompletionException(err);
+          throw Failures.asUnchecked(err);
         }
         return Empty.getDefaultInstance();
       });
@@ -114,8 +115,7 @@ public final class TenantApi extends TenantServiceGrpc.TenantServiceImplBase {
   }
 
   static boolean isNotFound(Throwable err) {
-    Throwable e = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
-        ? err.getCause() : err;
+    Throwable e = Failures.cause(err);
     return e instanceof ResourceStateException r && r.kind() == ResourceStateException.Kind.NOT_FOUND;
   }
 }

@@ -3,6 +3,7 @@ package io.iiot.platform.backend;
 import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.iiot.base.async.Failures;
 import io.iiot.platform.domain.IdentifierRegistry;
 import io.iiot.platform.domain.RowOutcome;
 import io.iiot.platform.v1.IdentifierItem;
@@ -213,18 +214,12 @@ public final class ResolverIdentifierRegistry implements IdentifierRegistry {
   }
 
   private static String describe(Throwable err) {
-    Throwable e = err;
-    while (e instanceof java.util.concurrent.CompletionException && e.getCause() != null) {
-      e = e.getCause();
-    }
+    Throwable e = Failures.cause(err);
     return e instanceof StatusRuntimeException s ? String.valueOf(s.getStatus().getDescription()) : e.toString();
   }
 
   static Status.Code code(Throwable err) {
-    Throwable e = err;
-    while (e instanceof java.util.concurrent.CompletionException && e.getCause() != null) {
-      e = e.getCause();
-    }
+    Throwable e = Failures.cause(err);
     return e instanceof StatusRuntimeException s ? s.getStatus().getCode() : Status.Code.UNKNOWN;
   }
 }

@@ -1,5 +1,6 @@
 package io.iiot.platform.catalog;
 
+import io.iiot.base.async.Failures;
 import io.iiot.platform.domain.ResourceNames;
 import io.iiot.platform.domain.ResourceStateException;
 import io.iiot.platform.storage.TemplateStore;
@@ -27,7 +28,7 @@ public final class CatalogSeeder {
             if (err == null) {
               return created + 1;
             }
-            Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+            Throwable cause = Failures.cause(err);
             if (cause instanceof ResourceStateException r && r.kind() == ResourceStateException.Kind.ALREADY_EXISTS) {
               return created;
             }

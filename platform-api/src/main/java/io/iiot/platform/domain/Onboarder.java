@@ -1,6 +1,7 @@
 package io.iiot.platform.domain;
 
 import com.google.rpc.Code;
+import io.iiot.base.async.Failures;
 import io.iiot.platform.v1.CredentialPolicy;
 import io.iiot.platform.v1.Credentials;
 import io.iiot.platform.v1.Machine;
@@ -181,8 +182,7 @@ public final class Onboarder {
   }
 
   private static String cause(Throwable err) {
-    Throwable e = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
-        ? err.getCause() : err;
+    Throwable e = Failures.cause(err);
     return String.valueOf(e.getMessage());
   }
 

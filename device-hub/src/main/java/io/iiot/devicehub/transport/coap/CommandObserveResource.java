@@ -1,5 +1,6 @@
 package io.iiot.devicehub.transport.coap;
 
+import io.iiot.base.async.Failures;
 import io.iiot.devicehub.command.CommandDeliveryException;
 import io.iiot.devicehub.command.CommandRouter;
 import io.iiot.devicehub.command.DeviceChannel;
@@ -8,7 +9,6 @@ import io.iiot.devicehub.domain.DeviceRef;
 import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.californium.core.CoapResource;
@@ -63,7 +63,7 @@ final class CommandObserveResource extends CoapResource {
       return;
     }
     devices.resolve(exchange, CoapCommands.rest(exchange)).whenComplete((target, err) -> {
-      Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+      Throwable e = Failures.cause(err);
       if (e instanceof SecurityException) {
         exchange.respond(ResponseCode.FORBIDDEN, e.getMessage());
       } else if (e instanceof IllegalArgumentException) {

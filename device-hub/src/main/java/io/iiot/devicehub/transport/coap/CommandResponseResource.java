@@ -1,12 +1,12 @@
 package io.iiot.devicehub.transport.coap;
 
+import io.iiot.base.async.Failures;
 import io.iiot.devicehub.command.CommandRouter;
 import io.iiot.devicehub.domain.Command;
 import io.iiot.devicehub.domain.CommandResponse;
 import io.iiot.devicehub.domain.DeviceRef;
 import java.time.Clock;
 import java.util.List;
-import java.util.concurrent.CompletionException;
 import org.eclipse.californium.core.CoapResource;
 import org.eclipse.californium.core.coap.CoAP.ResponseCode;
 import org.eclipse.californium.core.coap.MediaTypeRegistry;
@@ -84,7 +84,7 @@ final class CommandResponseResource extends CoapResource {
         })
         .whenComplete((v, err) -> {
           if (err != null) {
-            Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+            Throwable e = Failures.cause(err);
             if (e instanceof SecurityException) {
               exchange.respond(ResponseCode.FORBIDDEN, e.getMessage());
             } else if (e instanceof IllegalArgumentException) {

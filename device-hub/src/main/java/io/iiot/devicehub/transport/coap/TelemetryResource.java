@@ -1,5 +1,6 @@
 package io.iiot.devicehub.transport.coap;
 
+import io.iiot.base.async.Failures;
 import io.iiot.devicehub.domain.AddressException;
 import io.iiot.devicehub.domain.DeviceRef;
 import io.iiot.devicehub.domain.Endpoint;
@@ -12,7 +13,6 @@ import java.security.Principal;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import org.eclipse.californium.core.CoapResource;
 import org.eclipse.californium.core.coap.CoAP.ResponseCode;
@@ -193,7 +193,7 @@ final class TelemetryResource extends CoapResource {
   }
 
   private static IngestException unwrap(Throwable err) {
-    Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+    Throwable e = Failures.cause(err);
     return e instanceof IngestException ie ? ie
         : new IngestException(IngestException.Kind.UNAVAILABLE, String.valueOf(e.getMessage()));
   }

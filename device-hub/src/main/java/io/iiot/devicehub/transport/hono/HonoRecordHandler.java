@@ -2,6 +2,7 @@ package io.iiot.devicehub.transport.hono;
 
 import com.google.common.cache.Cache;
 import com.google.common.cache.CacheBuilder;
+import io.iiot.base.async.Failures;
 import io.iiot.devicehub.domain.Device;
 import io.iiot.devicehub.domain.HonoMessage;
 import io.iiot.devicehub.domain.PayloadException;
@@ -130,11 +131,11 @@ final class HonoRecordHandler {
         done.complete();
       } else if (stopped) {
         LOG.info("Hono record {}/{}@{} left uncommitted at stop: {}", record.topic(), record.partition(),
-            record.offset(), rootCause(err).toString());
+            record.offset(), Failures.cause(err).toString());
       } else {
         retries.increment();
         LOG.warn("Hono record {}/{}@{} not stored yet, retrying in {} ms: {}", record.topic(), record.partition(),
-            record.offset(), backoff, rootCause(err).toString());
+            record.offset(), backoff, Failures.cause(err).toString());
         vertx.setTimer(backoff, id -> attempt(record, context, done, Math.min(backoff * 2, MAX_BACKOFF_MS)));
       }
     }));
@@ -325,9 +326,5 @@ final class HonoRecordHandler {
       out.put(h.key(), h.value() == null ? "" : new String(h.value().getBytes(), StandardCharsets.UTF_8));
     }
     return out;
-  }
-
-  private static Throwable rootCause(Throwable err) {
-    return err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
   }
 }

@@ -1,9 +1,8 @@
 package io.iiot.devicehub.transport.hono;
 
+import io.iiot.base.async.Failures;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.SaslAuthenticationException;
 import org.apache.kafka.common.errors.SslAuthenticationException;
@@ -41,7 +40,7 @@ final class KafkaConnectionState {
    * @return whether the brokers refused us (authentication, TLS or authorization), which retrying will not fix
    */
   boolean probed(Throwable err) {
-    Throwable cause = err == null ? null : unwrap(err);
+    Throwable cause = Failures.cause(err);
     String now = cause == null ? null : describe(cause);
     String before;
     synchronized (this) {
@@ -76,14 +75,6 @@ final class KafkaConnectionState {
           + err.getMessage();
     }
     return err.getClass().getSimpleName() + ": " + err.getMessage();
-  }
-
-  private static Throwable unwrap(Throwable err) {
-    Throwable e = err;
-    while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
-      e = e.getCause();
-    }
-    return e;
   }
 
   private static String rootMessage(Throwable err) {

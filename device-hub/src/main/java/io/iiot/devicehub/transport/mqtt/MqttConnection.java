@@ -1,5 +1,6 @@
 package io.iiot.devicehub.transport.mqtt;
 
+import io.iiot.base.async.Failures;
 import io.iiot.devicehub.command.CommandRouter;
 import io.iiot.devicehub.domain.AddressException;
 import io.iiot.devicehub.domain.CommandTopic;
@@ -22,7 +23,6 @@ import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -365,7 +365,7 @@ final class MqttConnection {
   }
 
   private static IngestException unwrap(Throwable err) {
-    Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+    Throwable e = Failures.cause(err);
     return e instanceof IngestException ie ? ie
         : new IngestException(IngestException.Kind.UNAVAILABLE, String.valueOf(e.getMessage()));
   }
