@@ -35,11 +35,17 @@ public final class RawCoapDevices {
   private final int devices;
   private final DatagramChannel[] channels;
   private final Selector selector;
+  /**
+   * Next message id per socket, from run to run: a server deduplicates CON requests by endpoint and message id for
+   * the exchange lifetime (247 s), so ids must not restart while the sockets live.
+   */
+  private final int[] nextMid;
 
   public RawCoapDevices(InetSocketAddress server, int devices, int sockets) throws IOException {
     this.devices = devices;
     this.selector = Selector.open();
     this.channels = new DatagramChannel[sockets];
+    this.nextMid = new int[sockets];
     for (int s = 0; s < sockets; s++) {
       DatagramChannel ch = DatagramChannel.open();
       // A thousand answers may arrive at once; the default buffer (~200 KiB) would drop some.
@@ -58,10 +64,11 @@ public final class RawCoapDevices {
   }
 
   /** Message i goes to device i % devices carrying {@code payload(i)}. */
-  public Run run(String tenant, int n, IntFunction<byte[]> payload) throws IOException {
+  public Run run(String tenant, int n, IntFunction<byte[]> json) throws IOException {
     int perDevice = n / devices;
+    byte[][] payloads = DevicePayloads.encode(perDevice * devices, json);
+    IntFunction<byte[]> payload = i -> payloads[i];
     Device[] state = new Device[devices];
-    int[] nextMid = new int[channels.length];
     long[] latencies = new long[perDevice * devices];
     int recorded = 0;
     long failures = 0;

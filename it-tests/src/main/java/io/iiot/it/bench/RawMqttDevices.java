@@ -87,6 +87,7 @@ public final class RawMqttDevices implements AutoCloseable {
   public Run run(int n, int window, IntFunction<byte[]> payload) throws IOException {
     int devices = conns.size();
     int perDevice = n / devices;
+    byte[][] payloads = DevicePayloads.encode(perDevice * devices, payload);
     long[] latencies = new long[perDevice * devices];
     int recorded = 0;
     long failures = 0;
@@ -99,7 +100,7 @@ public final class RawMqttDevices implements AutoCloseable {
     long start = System.nanoTime();
     for (Conn c : conns) {
       for (int k = 0; k < window && c.sent < perDevice; k++) {
-        send(c, devices, payload);
+        send(c, devices, payloads);
       }
       flush(c);
     }
@@ -135,7 +136,7 @@ public final class RawMqttDevices implements AutoCloseable {
           latencies[recorded++] = now - head[1];
           c.acked++;
           if (c.sent < perDevice) {
-            send(c, devices, payload);
+            send(c, devices, payloads);
           } else if (c.acked == perDevice) {
             finished++;
           }
@@ -149,11 +150,11 @@ public final class RawMqttDevices implements AutoCloseable {
     return new Run(perDevice * devices / seconds, latencies, recorded, failures);
   }
 
-  private void send(Conn c, int devices, IntFunction<byte[]> payload) {
+  private void send(Conn c, int devices, byte[][] payloads) {
     int i = c.sent++ * devices + c.device;
     int id = c.nextId;
     c.nextId = id == 65535 ? 1 : id + 1;
-    byte[] json = payload.apply(i);
+    byte[] json = payloads[i];
     int remaining = 2 + TOPIC.length + 2 + json.length;
     ByteBuffer p = ByteBuffer.allocate(remaining + 5);
     p.put((byte) 0x32); // PUBLISH, QoS 1
