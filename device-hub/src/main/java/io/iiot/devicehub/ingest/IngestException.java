@@ -1,5 +1,7 @@
 package io.iiot.devicehub.ingest;
 
+import io.iiot.base.async.Failures;
+
 /**
  * Why a message was not stored. Each transport maps the kind to its own error: an MQTT 5 reason code or a disconnect,
  * a CoAP response code.
@@ -30,6 +32,16 @@ public final class IngestException extends RuntimeException {
   public IngestException(Kind kind, String message) {
     super(message, null, false, false);
     this.kind = kind;
+  }
+
+  /**
+   * The refusal a transport answers for a failed ingest: the {@link IngestException} inside any async wrappers, or,
+   * for any other failure, {@link Kind#UNAVAILABLE} with its message.
+   */
+  public static IngestException of(Throwable err) {
+    Throwable e = Failures.cause(err);
+    return e instanceof IngestException ie ? ie
+        : new IngestException(Kind.UNAVAILABLE, String.valueOf(e.getMessage()));
   }
 
   public Kind kind() {

@@ -1,6 +1,5 @@
 package io.iiot.devicehub.transport.coap;
 
-import io.iiot.base.async.Failures;
 import io.iiot.devicehub.domain.AddressException;
 import io.iiot.devicehub.domain.DeviceRef;
 import io.iiot.devicehub.domain.Endpoint;
@@ -98,7 +97,7 @@ final class TelemetryResource extends CoapResource {
     }
     sender(exchange, address).whenComplete((sender, err) -> {
       if (err != null) {
-        fail(exchange, qos, unwrap(err));
+        fail(exchange, qos, IngestException.of(err));
       } else if (sender.isEmpty()) {
         count(qos, "unauthenticated");
         respond(exchange, ResponseCode.UNAUTHORIZED, "use DTLS with a PSK identity auth-id@tenant");
@@ -120,7 +119,7 @@ final class TelemetryResource extends CoapResource {
                       CoapDevice.authenticated(exchange));
                 }
               } else {
-                fail(exchange, qos, unwrap(e));
+                fail(exchange, qos, IngestException.of(e));
               }
             });
       }
@@ -190,11 +189,5 @@ final class TelemetryResource extends CoapResource {
     return counters.computeIfAbsent(qos + "/" + outcome, k -> Counter.builder("devicehub.messages")
         .tag("transport", "coap").tag("qos", Integer.toString(qos)).tag("outcome", outcome)
         .tag("endpoint", endpoint.name().toLowerCase(Locale.ROOT)).register(meters));
-  }
-
-  private static IngestException unwrap(Throwable err) {
-    Throwable e = Failures.cause(err);
-    return e instanceof IngestException ie ? ie
-        : new IngestException(IngestException.Kind.UNAVAILABLE, String.valueOf(e.getMessage()));
   }
 }

@@ -1,6 +1,5 @@
 package io.iiot.devicehub.transport.mqtt;
 
-import io.iiot.base.async.Failures;
 import io.iiot.devicehub.command.CommandRouter;
 import io.iiot.devicehub.domain.AddressException;
 import io.iiot.devicehub.domain.CommandTopic;
@@ -199,7 +198,7 @@ final class MqttConnection {
     if (CommandTopic.isCommandTopic(msg.topicName())) {
       commands.onResponse(msg.topicName(), msg.payload().getBytes(), contentType)
           .whenComplete((v, err) -> context.runOnContext(x -> done(slot, qos, COMMAND_RESPONSE_ENDPOINT,
-              err == null ? null : unwrap(err))));
+              err == null ? null : IngestException.of(err))));
       return;
     }
     PublishAddress address;
@@ -222,7 +221,7 @@ final class MqttConnection {
   private void store(InOrderAcks.Slot<IngestException> slot, int qos, PublishAddress address, byte[] payload,
       String contentType) {
     ingest.publish(device, address, qos, payload, contentType).whenComplete((v, err) -> context.runOnContext(x -> {
-      IngestException refusal = err == null ? null : unwrap(err);
+      IngestException refusal = err == null ? null : IngestException.of(err);
       if (refusal != null && refusal.kind() == IngestException.Kind.OVERLOADED && slot != null && !closed) {
         metrics.overloadWait();
         throttle();
@@ -362,11 +361,5 @@ final class MqttConnection {
         SocketReadControl.resume(endpoint);
       }
     }
-  }
-
-  private static IngestException unwrap(Throwable err) {
-    Throwable e = Failures.cause(err);
-    return e instanceof IngestException ie ? ie
-        : new IngestException(IngestException.Kind.UNAVAILABLE, String.valueOf(e.getMessage()));
   }
 }
