@@ -158,14 +158,21 @@ class CassandraTelemetryWriterTest {
     // max-batch-rows: each write completes once its own rows, wherever they were batched, are written.
     CassandraTelemetryWriter writer = new CassandraTelemetryWriter(session, TestKeyspace.NAME, registry, 1, 1000, 4);
     List<CompletableFuture<Void>> acks = new ArrayList<>();
-    for (int m = 0; m < 4; m++) {
-      List<TelemetryRow> message = new ArrayList<>();
-      for (String metric : List.of("temperature", "pressure", "status")) {
-        Instant ts = t0.minusSeconds(m);
-        message.add(metric.equals("status") ? new TelemetryRow(tenant, "multi", ts, metric, null, "s" + m)
-            : new TelemetryRow(tenant, "multi", ts, metric, (double) m, null));
+    // Holding the writer's lock keeps the first statement in flight (its completion takes the lock to free its place)
+    // until the other three messages are queued behind it: without it, a slow moment of this thread let the first
+    // write complete before the next was queued, nothing merged, and the test failed once in a module run.
+    synchronized (writer) {
+      for (int m = 0; m < 4; m++) {
+        List<TelemetryRow> message = new ArrayList<>();
+        for (String metric : List.of("temperature", "pressure", "status")) {
+          Instant ts = t0.minusSeconds(m);
+          message.add(metric.equals("status") ? new TelemetryRow(tenant, "multi", ts, metric, null, "s" + m)
+              : new TelemetryRow(tenant, "multi", ts, metric, (double) m, null));
+        }
+        acks.add(writer.write(message, Duration.ZERO).toCompletableFuture());
       }
-      acks.add(writer.write(message, Duration.ZERO).toCompletableFuture());
+      assertThat(writer.inFlight()).isEqualTo(1);
+      assertThat(writer.queuedRows()).isEqualTo(9);
     }
     CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
 
