@@ -136,6 +136,18 @@ public final class DeviceHubHarness implements AutoCloseable {
     return c == null ? 0 : c.count();
   }
 
+  /**
+   * Polls until the counter reaches {@code n}, or 60 s passed, and returns its value then. A message is counted when
+   * its write completes in device-hub, which can be just after its row is already readable.
+   */
+  public double awaitCounter(double n, String name, String... tags) throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (counter(name, tags) < n && System.nanoTime() < end) {
+      Thread.sleep(50);
+    }
+    return counter(name, tags);
+  }
+
   @Override
   public void close() throws Exception {
     module.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

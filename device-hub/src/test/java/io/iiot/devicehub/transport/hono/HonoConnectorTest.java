@@ -246,11 +246,7 @@ class HonoConnectorTest {
   }
 
   private void awaitCounter(String outcome, int n) throws InterruptedException {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (hub.counter("devicehub.hono.records", "outcome", outcome) < n && System.nanoTime() < end) {
-      Thread.sleep(50);
-    }
-    assertThat(hub.counter("devicehub.hono.records", "outcome", outcome)).as(outcome).isEqualTo(n);
+    assertThat(hub.awaitCounter(n, "devicehub.hono.records", "outcome", outcome)).as(outcome).isEqualTo(n);
   }
 
   /** Sends through Hono's senders, 200 at a time, and waits for the broker's acknowledgements. */

@@ -66,7 +66,7 @@ class MosquittoInteropTest {
 
     assertThat(cli.exit()).as(cli.output()).isZero();
     assertThat(hub.awaitStored("gw1", ts, 1)).containsExactly(ts.toEpochMilli() + " temperature -3.5");
-    assertThat(hub.counter("devicehub.messages", "transport", "mqtt", "qos", "0", "outcome", "stored"))
+    assertThat(hub.awaitCounter(before + 1, "devicehub.messages", "transport", "mqtt", "qos", "0", "outcome", "stored"))
         .isEqualTo(before + 1);
   }
 
