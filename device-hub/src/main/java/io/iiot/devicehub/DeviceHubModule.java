@@ -65,6 +65,8 @@ public final class DeviceHubModule implements ServiceModule {
   private final int maxQueuedRows;
   private final int maxBatchRows;
   private final CassandraTelemetryWriter.Grouping batchGrouping;
+  private final int maxBatchPartitions;
+  private final CassandraTelemetryWriter.Grouping coapBatchGrouping;
   private final int hashThreads;
   private final int hashQueue;
   private final int pbkdf2Iterations;
@@ -103,6 +105,9 @@ public final class DeviceHubModule implements ServiceModule {
     maxBatchRows = config.integer("telemetry.max-batch-rows", 1, 1000);
     batchGrouping = CassandraTelemetryWriter.Grouping.parse(
         config.oneOf("telemetry.batch-grouping", "replica-set", "partition"));
+    maxBatchPartitions = config.integer("telemetry.max-batch-partitions", 1, 1000);
+    coapBatchGrouping = CassandraTelemetryWriter.Grouping.parse(
+        config.oneOf("coap.batch-grouping", "replica-set", "partition"));
     hashThreads = config.integer("credentials.hash-threads", 1, 64);
     hashQueue = config.integer("credentials.hash-queue", 1, 1_000_000);
     pbkdf2Iterations = config.integer("credentials.pbkdf2-iterations", 1000, 10_000_000);
@@ -122,7 +127,8 @@ public final class DeviceHubModule implements ServiceModule {
     // Every ingest path writes through the publishing wrapper: rows reach live stream subscribers after the durable write.
     live = new LiveTelemetry(streamMaxSubscribers, context.registry());
     TelemetryWriter writer = new PublishingTelemetryWriter(new CassandraTelemetryWriter(context.session(), keyspace,
-        context.registry(), maxInFlight, maxQueuedRows, maxBatchRows, batchGrouping, "devices"), live);
+        context.registry(), maxInFlight, maxQueuedRows, maxBatchRows, batchGrouping, maxBatchPartitions, "devices"),
+        live);
     TelemetryIngest ingest = new TelemetryIngest(cache, new PayloadMapper(maxPayloadBytes), writer, Clock.systemUTC());
     hashPool = new ThreadPoolExecutor(hashThreads, hashThreads, 60, TimeUnit.SECONDS,
         new ArrayBlockingQueue<>(hashQueue), r -> {
@@ -143,10 +149,11 @@ public final class DeviceHubModule implements ServiceModule {
         new CommandRelayGrpcService(commandRouter, Clock.systemUTC())));
     commands.startRefresh(commandRouter, commandTimers);
     // CoAP gets a write queue of its own: its devices hold one request each, so its rows never merge with later ones
-    // of the same device and need writes in flight rather than waiting time (coap.max-in-flight); MQTT's queue keeps
-    // its budget, under which a device's queued messages merge into one partition update.
+    // of the same device; they share requests across devices instead (coap.batch-grouping). MQTT's queue keeps its
+    // budget, under which a device's queued messages merge into one partition update.
     TelemetryWriter coapWriter = new PublishingTelemetryWriter(new CassandraTelemetryWriter(context.session(),
-        keyspace, context.registry(), coap.maxInFlight(), maxQueuedRows, maxBatchRows, batchGrouping, "coap"), live);
+        keyspace, context.registry(), coap.maxInFlight(), maxQueuedRows, maxBatchRows, coapBatchGrouping,
+        maxBatchPartitions, "coap"), live);
     TelemetryIngest coapIngest = new TelemetryIngest(cache, new PayloadMapper(maxPayloadBytes), coapWriter,
         Clock.systemUTC());
     coapServer = new CoapIngestServer(coap, coapIngest, registry, authenticator, maxPayloadBytes, context.registry(),
@@ -157,8 +164,8 @@ public final class DeviceHubModule implements ServiceModule {
       // Hono gets a write queue of its own: its read-ahead (records of 1,000s of interleaved devices, held so that a
       // device's rows merge into one partition update) neither fills the queue of MQTT and CoAP nor delays their acks.
       TelemetryWriter honoWriter = new PublishingTelemetryWriter(new CassandraTelemetryWriter(context.session(),
-          keyspace, context.registry(), maxInFlight, hono.maxQueuedRows(), hono.maxBatchRows(), batchGrouping, "hono"),
-          live);
+          keyspace, context.registry(), maxInFlight, hono.maxQueuedRows(), hono.maxBatchRows(), batchGrouping,
+          maxBatchPartitions, "hono"), live);
       honoConnector = new HonoConnector(vertx, hono, cache, new PayloadMapper(maxPayloadBytes), honoWriter,
           context.session(), keyspace, context.registry());
       // Not ready while Hono's Kafka is unreachable or refuses our TLS/SASL settings (the reason is in the body).

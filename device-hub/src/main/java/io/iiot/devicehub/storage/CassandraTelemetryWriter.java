@@ -46,26 +46,26 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@link TelemetryWriter} on Cassandra: rows wait in a bounded queue grouped by partition (device and day), and go out
- * as UNLOGGED batches, at most {@code maxInFlight} partition updates at a time. Under load, rows of many messages of the same
+ * as UNLOGGED batches, at most {@code maxInFlight} requests at a time. Under load, rows of many messages of the same
  * device merge into one partition update (a single mutation on the replica), which is what makes partition-grouped
  * writes several times cheaper than single-row inserts; when idle, a message is written at once.
  *
- * <p>What one batch holds is the {@link Grouping}: the rows of one partition (default), or the rows of several
- * partitions whose replicas are the same nodes (the driver's token map), oldest partition first, each partition's
- * queued rows together. When many devices interleave (Hono's topics, thousands of MQTT devices) few rows of one device
- * are queued at a time; a replica-set batch still carries them in one request to a replica, so the per-request cost
- * (protocol, coordinator, driver callback) is paid once per batch instead of once per device. The replica applies one
- * mutation per partition either way, so {@code maxInFlight} bounds partition updates, not requests: a replica-set
- * batch of k partitions takes k of it (and at most a quarter of it, so that several requests overlap). The node's work
- * in flight, and with it how long rows wait to merge with later rows of their partition, is then the same under
- * both groupings. Such batches span partitions, so Cassandra counts them against
- * {@code unlogged_batch_across_partitions_warn_threshold} and {@code batch_size_warn_threshold} (raise both on the
- * cluster, see docs/BENCHMARKS.md "hono-ingest"); a batch never exceeds {@value #MAX_BATCH_BYTES} estimated bytes, far
- * below the 50 KiB {@code batch_size_fail_threshold}.
+ * <p>What one batch holds is the {@link Grouping}: the rows of one partition (default), or the rows of up to
+ * {@code maxBatchPartitions} partitions whose replicas are the same nodes (the driver's token map), oldest partition
+ * first, each partition's queued rows together. When few rows of one device are queued at a time (CoAP devices keep one
+ * request outstanding; Hono's topics and thousands of MQTT devices interleave) a replica-set batch still carries
+ * several devices' rows in one request to a replica, so the per-request cost (protocol, coordinator, driver callback)
+ * is paid once per batch instead of once per device, and rows that queue while all requests are out leave together
+ * with the next one. Such batches span partitions, so Cassandra counts them against
+ * {@code unlogged_batch_across_partitions_warn_threshold} (10 by default: {@code maxBatchPartitions} beyond it needs it
+ * raised) and {@code batch_size_warn_threshold} (5 KiB by default, which a batch spanning partitions stays under:
+ * {@value #CROSS_PARTITION_MAX_BYTES} estimated bytes); a batch of one partition never exceeds
+ * {@value #MAX_BATCH_BYTES} estimated bytes, far below the 50 KiB {@code batch_size_fail_threshold} (Cassandra checks
+ * sizes only of batches spanning partitions).
  *
  * <pre>
  * write(rows) ─► bound: a chunk per partition run ─► queue: replica set ─► partition ─► chunks (≤ maxQueuedRows rows)
- *             ─► batch ≤ maxBatchRows, ≤ MAX_BATCH_BYTES ─► executeAsync (≤ maxInFlight partitions)
+ *             ─► batch ≤ maxBatchRows, ≤ maxBatchPartitions ─► executeAsync (≤ maxInFlight requests)
  *                                                            └─► completes each write() once all of its rows are written
  * </pre>
  *
@@ -74,6 +74,11 @@ import java.util.concurrent.TimeUnit;
 public final class CassandraTelemetryWriter implements TelemetryWriter {
   /** Keeps a batch well under Cassandra's 50 KiB batch_size_fail_threshold whatever the text values. */
   private static final int MAX_BATCH_BYTES = 24 * 1024;
+  /**
+   * A batch spanning partitions stays under Cassandra's default 5 KiB batch_size_warn_threshold (the estimate counts
+   * more than the node's data size), so nodes with default settings log no warning for it.
+   */
+  static final int CROSS_PARTITION_MAX_BYTES = 5 * 1024;
   /** Attempts of a batch that timed out or found the node overloaded, before its rows' writes fail. */
   static final int MAX_ATTEMPTS = 3;
   private static final long RETRY_BACKOFF_MS = 50;
@@ -86,7 +91,7 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
   public enum Grouping {
     /** Only rows of one partition: one mutation per request. */
     PARTITION,
-    /** Rows of all partitions with the same replica nodes: fewer requests when few rows of one partition meet. */
+    /** Rows of partitions with the same replica nodes: fewer requests when few rows of one partition meet. */
     REPLICA_SET;
 
     /** {@code partition} or {@code replica-set}, as written in the YAML. */
@@ -112,6 +117,7 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
   private final int maxInFlight;
   private final int maxQueuedRows;
   private final int maxBatchRows;
+  private final int maxBatchPartitions;
   private final int lowWater;
   private final Grouping grouping;
   private final CqlIdentifier keyspace;
@@ -123,10 +129,8 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
   private final Timer batchTimer;
   private final DistributionSummary batchRows;
   private int queuedRows;
-  /** Partition updates sent and not yet answered: the in-flight budget. */
+  /** Requests sent and not yet answered: the in-flight budget. */
   private int inFlight;
-  /** Requests sent and not yet answered (the gauge). */
-  private int statementsInFlight;
   private boolean saturated;
 
   /**
@@ -137,26 +141,28 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
    */
   public CassandraTelemetryWriter(CqlSession session, String keyspace, MeterRegistry registry, int maxInFlight,
       int maxQueuedRows, int maxBatchRows) {
-    this(session, keyspace, registry, maxInFlight, maxQueuedRows, maxBatchRows, Grouping.PARTITION, "devices");
+    this(session, keyspace, registry, maxInFlight, maxQueuedRows, maxBatchRows, Grouping.PARTITION, 1, "devices");
   }
 
   /**
    * @param keyspace the device-hub keyspace (the session may have none set)
-   * @param maxInFlight partition updates sent to Cassandra and not yet answered
+   * @param maxInFlight requests sent to Cassandra and not yet answered
    * @param maxQueuedRows rows accepted but not yet sent; beyond this {@link #write} refuses
    * @param maxBatchRows rows per batch
    * @param grouping which rows may share a batch
+   * @param maxBatchPartitions partitions per batch with {@link Grouping#REPLICA_SET}
    * @param path the {@code queue} tag of the writer's metrics: {@code devices} (MQTT), {@code coap} or {@code hono} (not a
    *     {@code path} tag: Vert.x's Micrometer options drop tags of that name)
    */
   public CassandraTelemetryWriter(CqlSession session, String keyspace, MeterRegistry registry, int maxInFlight,
-      int maxQueuedRows, int maxBatchRows, Grouping grouping, String path) {
+      int maxQueuedRows, int maxBatchRows, Grouping grouping, int maxBatchPartitions, String path) {
     this.session = session;
     this.grouping = grouping;
     this.keyspace = CqlIdentifier.fromCql(keyspace);
     this.maxInFlight = maxInFlight;
     this.maxQueuedRows = maxQueuedRows;
     this.maxBatchRows = maxBatchRows;
+    this.maxBatchPartitions = grouping == Grouping.PARTITION ? 1 : maxBatchPartitions;
     this.lowWater = maxQueuedRows / 2;
     this.insertCql = "INSERT INTO " + keyspace + ".telemetry (tenant, device_id, day, ts, metric, %s)"
         + " VALUES (?, ?, ?, ?, ?, ?) USING TTL %s";
@@ -352,7 +358,7 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
   }
 
   synchronized int inFlight() {
-    return statementsInFlight;
+    return inFlight;
   }
 
   /** Sends queued partitions while there is room in flight. Statements are built under the lock, sent outside it. */
@@ -365,9 +371,7 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
         }
         Iterator<Map.Entry<Object, Group>> it = queue.entrySet().iterator();
         Map.Entry<Object, Group> first = it.next();
-        int partitions = grouping == Grouping.PARTITION ? 1 : Math.max(1, Math.min(maxInFlight - inFlight,
-            maxInFlight / 4));
-        batch = first.getValue().take(maxBatchRows, partitions);
+        batch = first.getValue().take(maxBatchRows, maxBatchPartitions);
         it.remove();
         if (!first.getValue().isEmpty()) {
           // The rest goes to the back of the queue, so one busy device (or replica set) cannot starve the others.
@@ -377,8 +381,7 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
         if (saturated && queuedRows <= lowWater) {
           saturated = false;
         }
-        inFlight += batch.partitions;
-        statementsInFlight++;
+        inFlight++;
       }
       send(batch);
     }
@@ -426,8 +429,7 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
       }
       batchTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
       synchronized (this) {
-        inFlight -= sent.partitions;
-        statementsInFlight--;
+        inFlight--;
       }
       if (err == null) {
         rowsWritten.increment(sent.rows);
@@ -463,11 +465,8 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
         + (row.text() == null ? 8 : row.text().length() * 3);
   }
 
-  /**
-   * Rows sent in one statement: the statements, which queued chunks they came from, how many partition updates they
-   * make on the replica, and the first partition's routing key.
-   */
-  private record Batch(List<BatchableStatement<?>> statements, List<Segment> segments, int rows, int partitions,
+  /** Rows sent in one statement: the statements, which queued chunks they came from, the first partition's routing key. */
+  private record Batch(List<BatchableStatement<?>> statements, List<Segment> segments, int rows,
       ByteBuffer routingKey) {}
 
   /** The insert of rows with a number and of rows with a text; {@code ttlBound}: the TTL is the 7th value. */
@@ -521,12 +520,21 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
     int remaining() {
       return size - next;
     }
+
+    int remainingBytes() {
+      int b = 0;
+      for (int i = next; i < size; i++) {
+        b += bytes[i];
+      }
+      return b;
+    }
   }
 
   /**
    * The queued chunks of one group, by partition in arrival order. A batch takes whole partitions from the head (a
    * partition's rows together make one mutation), stopping at the row and byte budgets; a partition cut there keeps
-   * its place at the head.
+   * its place at the head. Only the first partition is ever cut: a later one goes in only if all its queued rows fit
+   * the budgets of a batch spanning partitions, so each partition stays one mutation.
    */
   private static final class Group {
     final LinkedHashMap<PartitionKey, ArrayDeque<Chunk>> partitions = new LinkedHashMap<>();
@@ -549,6 +557,9 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
       outer:
       while (it.hasNext() && statements.size() < max && taken < maxPartitions) {
         ArrayDeque<Chunk> chunks = it.next();
+        if (taken > 0 && !fitsWhole(chunks, max - statements.size(), CROSS_PARTITION_MAX_BYTES - bytes)) {
+          break;
+        }
         boolean tookFromPartition = false;
         while (!chunks.isEmpty()) {
           Chunk c = chunks.peek();
@@ -584,7 +595,18 @@ public final class CassandraTelemetryWriter implements TelemetryWriter {
           break outer;
         }
       }
-      return new Batch(statements, segments, statements.size(), taken, routingKey);
+      return new Batch(statements, segments, statements.size(), routingKey);
+    }
+
+    private static boolean fitsWhole(ArrayDeque<Chunk> chunks, int rows, int bytes) {
+      for (Chunk c : chunks) {
+        rows -= c.remaining();
+        bytes -= c.remainingBytes();
+        if (rows < 0 || bytes < 0) {
+          return false;
+        }
+      }
+      return true;
     }
   }
 

@@ -116,9 +116,9 @@ class CassandraTelemetryWriterTest {
   @Test
   void groupsQueuedRowsOfManyDevicesWithTheSameReplicasIntoFewBatches() throws Exception {
     // 200 devices interleaved, one row a day each: per partition nothing would merge; on one node all share their
-    // replica. 40 partition updates in flight, at most 10 per batch.
+    // replica. 40 requests in flight, at most 10 partitions per batch.
     CassandraTelemetryWriter writer = new CassandraTelemetryWriter(session, TestKeyspace.NAME, registry, 40, 10_000, 50,
-        CassandraTelemetryWriter.Grouping.REPLICA_SET, "devices");
+        CassandraTelemetryWriter.Grouping.REPLICA_SET, 10, "devices");
     List<TelemetryRow> rows = new ArrayList<>();
     for (int i = 0; i < 200; i++) {
       rows.add(new TelemetryRow(tenant, "m" + i, t0, "temperature", (double) i, null));
@@ -137,6 +137,40 @@ class CassandraTelemetryWriterTest {
     assertThat(statements).isEqualTo(40);
     assertThat(registry.get("devicehub.telemetry.batch.rows").summary().max()).isEqualTo(10);
     assertThat(writer.inFlight()).isZero();
+  }
+
+  @Test
+  void aBatchSpanningPartitionsTakesWholePartitionsUnderTheSizeWarningOfTheNodes() throws Exception {
+    // 30 devices' snapshots of 9 rows queue behind one request in flight. Batches span partitions (up to 100), but only
+    // as many whole partitions as fit Cassandra's default 5 KiB batch_size_warn_threshold: no device's snapshot is split
+    // over two requests (two mutations), and nodes with default settings log no warning.
+    CassandraTelemetryWriter writer = new CassandraTelemetryWriter(session, TestKeyspace.NAME, registry, 1, 10_000,
+        1000, CassandraTelemetryWriter.Grouping.REPLICA_SET, 100, "coap");
+    List<CompletableFuture<Void>> acks = new ArrayList<>();
+    synchronized (writer) {
+      acks.add(writer.write(List.of(new TelemetryRow(tenant, "first", t0, "temperature", 1.0, null)), Duration.ZERO)
+          .toCompletableFuture());
+      for (int d = 0; d < 30; d++) {
+        List<TelemetryRow> snapshot = new ArrayList<>();
+        for (int m = 0; m < 9; m++) {
+          snapshot.add(new TelemetryRow(tenant, "belt-" + d, t0, "metric-" + m, d + m / 10.0, null));
+        }
+        acks.add(writer.write(snapshot, Duration.ZERO).toCompletableFuture());
+      }
+      assertThat(writer.queuedRows()).isEqualTo(270);
+    }
+    CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
+
+    for (int d : new int[] {0, 17, 29}) {
+      assertThat(stored("belt-" + d)).hasSize(9);
+    }
+    var batchRows = registry.get("devicehub.telemetry.batch.rows").summary();
+    // The first request carried one row; 270 rows of whole snapshots in the others.
+    assertThat(batchRows.totalAmount()).isEqualTo(271);
+    assertThat(batchRows.max()).isGreaterThanOrEqualTo(18).isLessThanOrEqualTo(
+        CassandraTelemetryWriter.CROSS_PARTITION_MAX_BYTES / 64.0);
+    assertThat(batchRows.max() % 9).isZero();
+    assertThat(batchRows.count()).isLessThan(16);
   }
 
   @Test

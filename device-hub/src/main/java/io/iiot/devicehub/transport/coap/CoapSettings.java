@@ -12,7 +12,7 @@ import io.iiot.base.config.ServiceConfig;
  * @param maxTtdSeconds the longest {@code hono-ttd} a device may wait for a command with
  * @param udpReceiveBufferBytes the socket receive buffer of the CoAP and DTLS ports (the kernel caps it at
  *     net.core.rmem_max)
- * @param maxInFlight partition updates of CoAP's own write queue in flight at once ({@code coap.max-in-flight})
+ * @param maxInFlight requests of CoAP's own write queue in flight at once ({@code coap.max-in-flight})
  */
 public record CoapSettings(String host, int port, int dtlsPort, boolean allowUnauthenticated,
     int overloadMaxAgeSeconds, int maxTtdSeconds, int udpReceiveBufferBytes, int maxInFlight) {
