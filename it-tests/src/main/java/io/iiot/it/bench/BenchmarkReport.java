@@ -89,6 +89,21 @@ public final class BenchmarkReport {
     return -1;
   }
 
+  /**
+   * CPU time (user and system) a process has used so far, in nanoseconds, from /proc (clock ticks of 10 ms); -1 when
+   * gone or where /proc is absent. Over a pass it shows another process's cost per message, e.g. the node's.
+   */
+  public static long cpuNanos(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      // Fields after the command name, which is in parentheses and may hold spaces: state is field 3, utime 14.
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L;
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
   public static double median(List<Long> values) {
     List<Long> sorted = values.stream().sorted().toList();
     int n = sorted.size();
