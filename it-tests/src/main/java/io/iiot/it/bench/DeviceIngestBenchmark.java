@@ -249,8 +249,9 @@ public final class DeviceIngestBenchmark {
     double jvm = perMessage(cpuNanos() - cpu, messages);
     double node = perMessage(BenchmarkReport.cpuNanos(nodePid) - nodeCpu, messages);
     double[] after = batches(registry);
-    System.out.printf("%s: %s; %s; JVM CPU %.0f µs, node CPU %.0f µs per message; JIT %d ms; load %s%n", label, result,
-        writes(before, after, messages / DEVICES * DEVICES / result.rate()), jvm, node, jitMillis() - jit, load);
+    System.out.printf("%s: %s; %s; JVM CPU %.0f µs, node CPU %.0f µs per message; JIT %d ms; load %s; device-hub so far:"
+        + " %s%n", label, result, writes(before, after, messages / DEVICES * DEVICES / result.rate()), jvm, node,
+        jitMillis() - jit, load, outcomes(registry));
     return new Pass(result, jvm, node, rowsPerRequest(before, after), load);
   }
 
@@ -344,7 +345,18 @@ public final class DeviceIngestBenchmark {
       }
     }
     table += row("CoAP CON, 2.04 after the durable write (1 outstanding per device)", coap, arrival, m, baseline, 0.7);
+    table += String.format(java.util.Locale.ROOT, "%nAgainst per-partition batches of 20 rows (the reference method,"
+        + " %,.0f rows/s), median rounds: %sCoAP %.2f×.%n", batch20, COAP_ONLY ? "" : String.format(
+            java.util.Locale.ROOT, "MQTT %.2f×%s, ", medianRate(mqtt) * m / batch20, withDeep ? String.format(
+                java.util.Locale.ROOT, " (%d unacked: %.2f×)", DEEP_WINDOW, medianRate(deep) * m / batch20) : ""),
+        medianRate(coap) * m / batch20);
     return table;
+  }
+
+  /** The median of a path's rounds' rates (messages/s). */
+  private static double medianRate(List<Pass> passes) {
+    double[] r = passes.stream().mapToDouble(p -> p.result().rate()).sorted().toArray();
+    return r.length % 2 == 1 ? r[r.length / 2] : (r[r.length / 2 - 1] + r[r.length / 2]) / 2;
   }
 
   /**
