@@ -50,9 +50,9 @@ import java.util.concurrent.TimeUnit;
  * being the bulk baseline. Then {@link #ROUNDS} rounds of: raw writes in arrival order, 1,000 MQTT 3.1.1 connections
  * publishing QoS 1 with 4 unacknowledged each and again with {@link #DEEP_WINDOW} ({@link RawMqttDevices}), and 1,000
  * simulated CoAP devices sending CON PUTs, one outstanding each ({@link RawCoapDevices}), every pass on a settled node;
- * ratios are taken within a round, and the median round counts. Both generators are hand-encoded packets on one non-blocking thread each,
- * with the payloads encoded before the clock starts, so the load they put on the shared cores is small next to
- * device-hub's. The warm-up runs every device-hub path in rounds until the JIT has little left to compile. device-hub
+ * ratios are taken within a round, and the median round counts. Both generators are hand-encoded packets on one
+ * non-blocking thread each, with the payloads encoded before the clock starts, so the load they put on the shared
+ * cores is small next to device-hub's. The warm-up runs every device-hub path in rounds until the JIT has little left to compile. device-hub
  * runs in this JVM; every figure shares the same two cores with the node. Writes {@code docs/BENCHMARKS.md} section
  * {@code device-ingest}.
  *
@@ -353,10 +353,9 @@ public final class DeviceIngestBenchmark {
     return table;
   }
 
-  /** The median of a path's rounds' rates (messages/s). */
+  /** The median of a path's rounds' rates (messages/s, whole). */
   private static double medianRate(List<Pass> passes) {
-    double[] r = passes.stream().mapToDouble(p -> p.result().rate()).sorted().toArray();
-    return r.length % 2 == 1 ? r[r.length / 2] : (r[r.length / 2 - 1] + r[r.length / 2]) / 2;
+    return BenchmarkReport.median(passes.stream().map(p -> Math.round(p.result().rate())).toList());
   }
 
   /**
