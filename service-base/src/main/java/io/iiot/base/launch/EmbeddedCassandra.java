@@ -250,6 +250,11 @@ public final class EmbeddedCassandra implements AutoCloseable {
       // a brand-new cluster with planned tokens: nothing to stream, so no bootstrap (and no 30 s ring delay)
       extra.append("initial_token: ").append(t.initialToken()).append("\nauto_bootstrap: false\n");
     }
+    if (!defaultBatchWarnings) {
+      // The platform's batches of many partitions (registration, device creation, replica-set telemetry batches) stay
+      // under 40 KiB; the defaults (10 partitions, 5KiB) would log a warning for many of them.
+      extra.append("unlogged_batch_across_partitions_warn_threshold: 1000\nbatch_size_warn_threshold: 40KiB\n");
+    }
     return """
         cluster_name: %4$s
         num_tokens: 1
@@ -270,16 +275,11 @@ public final class EmbeddedCassandra implements AutoCloseable {
         cdc_raw_directory: "%3$s/cdc_raw"
         # acknowledged = fsynced: survives kill -9 of the node
         commitlog_sync: batch
-        %8$s
         storage_compatibility_mode: NONE
         auto_snapshot: false
         """.formatted(settings.nativePort(), settings.storagePort(), dir.toAbsolutePath(), t.clusterName(),
         String.join(",", t.seeds()), t.datacenter() == null ? "SimpleSnitch" : "GossipingPropertyFileSnitch",
-        t.address(), defaultBatchWarnings ? "# Cassandra's default batch warning thresholds"
-            // The platform's batches of many partitions (registration, device creation, replica-set telemetry
-            // batches) stay under 40 KiB; the defaults (10 partitions, 5KiB) would log a warning for many of them.
-            : "unlogged_batch_across_partitions_warn_threshold: 1000\nbatch_size_warn_threshold: 40KiB")
-        + extra;
+        t.address()) + extra;
   }
 
   private static List<String> dropIpcLock() {
